@@ -1,0 +1,108 @@
+"""NumPy engine vs torch CPU on the reference net, side by side in one run.
+
+    python bench/engine.py [--repeats 20] [--threads 2]
+
+Reference net (numpy_gradcam.models.reference_net): conv(3→16) relu pool conv(16→32) relu pool
+conv(32→64) relu gap fc(64→10), input 3×64×64, float32. Times forward, forward + backward to
+``relu3`` (what Grad-CAM needs), and forward + full backward (input and every parameter), at
+batch 1 and 64; prints the best of ``--repeats`` runs and the ratio NumPy/torch (< 1: NumPy faster).
+BLAS and torch are both limited to ``--threads`` threads (set before NumPy is imported).
+"""
+
+import argparse
+import os
+import sys
+import time
+
+parser = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+parser.add_argument("--repeats", type=int, default=20)
+parser.add_argument("--threads", type=int, default=2)
+args = parser.parse_args()
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(args.threads)
+
+import numpy as np  # noqa: E402
+
+from numpy_gradcam.models import reference_net  # noqa: E402
+
+
+def best_ms(fn, repeats):
+    fn()                                                     # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * min(times)
+
+
+def numpy_cases(model, x, dy):
+    def forward():
+        model.trace(x)
+
+    def to_layer():
+        model.backward_to(model.trace(x), dy, "relu3")
+
+    def full():
+        model.backward(model.trace(x), dy)
+
+    return {"forward": forward, "forward+backward to relu3": to_layer,
+            "forward+full backward": full}
+
+
+def torch_cases(model, x, dy):
+    import torch
+
+    from numpy_gradcam.oracle import to_torch
+
+    torch.set_num_threads(args.threads)
+    tm = to_torch(model, dtype=torch.float32)
+    xt, dyt = torch.from_numpy(x), torch.from_numpy(dy)
+    kept = {}
+    tm.relu3.register_forward_hook(lambda m, i, o: kept.__setitem__("A", o))
+
+    def forward():
+        with torch.no_grad():
+            tm(xt)
+
+    def to_layer():
+        logits = tm(xt)
+        torch.autograd.grad((logits * dyt).sum(), kept["A"])
+
+    def full():
+        xg = xt.clone().requires_grad_(True)
+        tm.zero_grad(set_to_none=True)
+        (tm(xg) * dyt).sum().backward()
+
+    return {"forward": forward, "forward+backward to relu3": to_layer,
+            "forward+full backward": full}
+
+
+def main():
+    model = reference_net(seed=0)
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except ImportError:
+        have_torch = False
+        print("torch is not installed: NumPy timings only (pip install -e '.[oracle]')")
+    print(f"reference net, float32, {args.threads} threads, best of {args.repeats}")
+    print(f"{'case':<28}{'batch':>6}{'numpy ms':>11}{'torch ms':>11}{'numpy/torch':>13}")
+    for batch in (1, 64):
+        rng = np.random.default_rng(0)
+        x = rng.random((batch, 3, 64, 64)).astype(np.float32)
+        dy = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
+        ours = numpy_cases(model, x, dy)
+        theirs = torch_cases(model, x, dy) if have_torch else {}
+        for name, fn in ours.items():
+            t_np = best_ms(fn, args.repeats)
+            if have_torch:
+                t_t = best_ms(theirs[name], args.repeats)
+                print(f"{name:<28}{batch:>6}{t_np:>11.2f}{t_t:>11.2f}{t_np / t_t:>13.2f}")
+            else:
+                print(f"{name:<28}{batch:>6}{t_np:>11.2f}{'-':>11}{'-':>13}")
+        sys.stdout.flush()
+
+
+main()

@@ -1,0 +1,1 @@
+"""numpy-gradcam: Grad-CAM and its family in pure NumPy."""

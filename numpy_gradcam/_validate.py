@@ -1,0 +1,124 @@
+"""Argument checks shared by every module.
+
+Each check raises ``TypeError`` (wrong kind of thing) or ``ValueError`` (right kind, bad value)
+with a message that names the argument, what was given and what is accepted, so that a
+student's mistake is answered in one line instead of a stack trace from deep inside NumPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+FLOAT_DTYPES = (np.float32, np.float64)
+
+
+def describe(value) -> str:
+    """A short description of ``value`` for an error message."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def float_array(x, name: str, ndim: int | Sequence[int] | None = None,
+                finite: bool = True) -> np.ndarray:
+    """Return ``x`` as a float32/float64 array, checked.
+
+    float32 and float64 are kept as they are; anything else that is not a real floating
+    array (integers, booleans, complex, objects) is refused rather than silently cast, since a
+    uint8 image in [0, 255] passed where [0, 1] floats are expected is the most common mistake.
+    """
+    if not isinstance(x, np.ndarray):
+        if isinstance(x, (list, tuple)):
+            x = np.asarray(x)
+            if x.dtype.kind in "iu":
+                x = x.astype(np.float64)
+        else:
+            raise TypeError(f"{name} must be a NumPy array, got {describe(x)}")
+    if x.dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{name} must have dtype float32 or float64, got {x.dtype}"
+            + (" (convert images with x.astype(np.float64) / 255)" if x.dtype.kind in "iub" else "")
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in allowed:
+            accepted = " or ".join(str(n) for n in allowed)
+            raise ValueError(f"{name} must have {accepted} dimensions, got shape {x.shape}")
+    if finite and x.size and not np.isfinite(x).all():
+        bad = int((~np.isfinite(x)).sum())
+        raise ValueError(f"{name} must be finite, got {bad} NaN or Inf value(s) in shape {x.shape}")
+    return x
+
+
+def images(x, name: str = "x", channels: int | None = None) -> tuple[np.ndarray, bool]:
+    """Check a batch ``(N, C, H, W)`` or a single image ``(C, H, W)``.
+
+    Returns ``(x4, single)`` with ``x4`` of shape ``(N, C, H, W)`` and ``single`` telling
+    whether a single image was given (so that results can be returned without the batch axis).
+    """
+    x = float_array(x, name, ndim=(3, 4))
+    single = x.ndim == 3
+    if single:
+        x = x[None]
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one image, got shape {x.shape}")
+    if min(x.shape[2:]) == 0:
+        raise ValueError(f"{name} must have a non-empty height and width, got shape {x.shape}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(
+            f"{name} must have {channels} channel(s) in axis 1 (NCHW), got shape {x.shape}"
+        )
+    return x, single
+
+
+def positive_int(value, name: str, minimum: int = 1) -> int:
+    """An ``int`` (not a bool) that is at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {describe(value)}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def pair(value, name: str, minimum: int = 1) -> tuple[int, int]:
+    """An int or a pair of ints, as PyTorch's ``kernel_size``/``stride``/``padding`` accept."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (h, w), got {describe(value)}")
+        return (positive_int(value[0], name, minimum), positive_int(value[1], name, minimum))
+    v = positive_int(value, name, minimum)
+    return (v, v)
+
+
+def choice(value, name: str, accepted: Sequence[str]):
+    """One of ``accepted`` (the error lists them all)."""
+    if value not in accepted:
+        options = ", ".join(repr(a) for a in accepted)
+        raise ValueError(f"{name} must be one of {options}; got {describe(value)}")
+    return value
+
+
+def fraction(value, name: str) -> float:
+    """A real number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in [0, 1], got {describe(value)}")
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
+    return float(value)
+
+
+def rng(seed_or_rng, name: str = "rng") -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a seed or a Generator; never global state."""
+    if isinstance(seed_or_rng, np.random.Generator):
+        return seed_or_rng
+    if isinstance(seed_or_rng, bool) or not isinstance(seed_or_rng, (int, np.integer)):
+        raise TypeError(
+            f"{name} must be a numpy.random.Generator or an integer seed, "
+            f"got {describe(seed_or_rng)}"
+        )
+    return np.random.default_rng(int(seed_or_rng))

@@ -1,0 +1,52 @@
+"""Central finite differences in float64, the ground truth every hand-written derivative meets.
+
+Checks use a *random* upstream gradient ``dout`` (an all-ones one hides swapped axes): the
+scalar ``f(x) = Σ dout · forward(x)`` has gradient ``backward(dout)``, which we compare with
+``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every coordinate ``i``.
+"""
+
+import numpy as np
+
+
+def numerical_gradient(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """∂f/∂x by central differences; ``f`` maps an array like ``x`` to a float. Restores ``x``."""
+    grad = np.zeros_like(x)
+    flat, gflat = x.reshape(-1), grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        f_plus = f(x)
+        flat[i] = old - h
+        f_minus = f(x)
+        flat[i] = old
+        gflat[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| / max(|a| + |b|), the CS231n measure, 0 when both are 0."""
+    denom = np.maximum(np.abs(a) + np.abs(b), 1e-12)
+    return float(np.max(np.abs(a - b) / denom)) if a.size else 0.0
+
+
+def assert_gradient(analytic: np.ndarray, f, x: np.ndarray, tol: float = 1e-7, h: float = 1e-6):
+    numeric = numerical_gradient(f, x, h)
+    assert analytic.shape == x.shape, f"gradient shape {analytic.shape} != input {x.shape}"
+    err = relative_error(analytic, numeric)
+    # Entries whose true value is ~0 give relative errors of order h²/|value|; compare those
+    # on an absolute scale against the gradient's magnitude instead.
+    scale = max(np.abs(numeric).max(initial=0.0), 1e-8)
+    abs_err = float(np.abs(analytic - numeric).max(initial=0.0)) / scale
+    assert err < tol or abs_err < tol, f"relative error {err:.3e}, scaled abs error {abs_err:.3e}"
+
+
+def away_from_zero(rng: np.random.Generator, shape, margin: float = 0.1) -> np.ndarray:
+    """Standard normals pushed at least ``margin`` away from 0: no ReLU kink within reach of h."""
+    z = rng.standard_normal(shape)
+    return np.where(z >= 0, z + margin, z - margin)
+
+
+def distinct(rng: np.random.Generator, shape, gap: float = 0.01) -> np.ndarray:
+    """Values that differ pairwise by at least ``gap``, shuffled: no max-pool tie within reach."""
+    n = int(np.prod(shape))
+    return (rng.permutation(n) * gap - n * gap / 2).reshape(shape)
