@@ -85,9 +85,9 @@ def im2col_wide(x: np.ndarray, kernel: tuple[int, int], padding: tuple[int, int]
     Flatten the padded image ``xp`` ``(N, C, Hp, Wp)`` to ``(N, C, Hp·Wp)``. Pixel
     ``(y + i, x + j)`` sits at flat index ``(y·Wp + x) + (i·Wp + j)``, so with the output
     positions laid out on the *padded* width, ``p = y·Wp + x``, kernel offset ``(i, j)`` reads
-    one contiguous run of the flat image. Each output row then has ``Wp - Wo`` extra "wide" columns (``x >= Wo``) that belong to no
-    output: the caller drops them from the product (``out[..., :Wo]``), which is far cheaper than
-    dropping them from ``cols``.
+    one contiguous run of the flat image. Each output row then has ``Wp - Wo`` extra "wide"
+    columns (``x >= Wo``) that belong to no output: the caller drops them from the product
+    (``out[..., :Wo]``), which is far cheaper than dropping them from ``cols``.
     """
     N, C, H, W = x.shape
     (kh, kw), (ph, pw) = kernel, padding
