@@ -1,0 +1,610 @@
+"""Image and weight files: load them, check them, write them atomically.
+
+Conventions (each one a choice, stated here and in the function that makes it):
+
+- Images in memory are float64 arrays ``(3, H, W)``, RGB, in [0, 1] (channels first, like
+  PyTorch). Sizes are ``(H, W)``; Pillow's own ``(width, height)`` never leaks out.
+- 8-bit samples ``k`` become ``k / 255``; 16-bit samples ``k`` become ``k / 65535``.
+- Transparent images are composited over a background, **black by default**:
+  ``rgb = alpha · colour + (1 - alpha) · background``. Black is what premultiplied alpha
+  gives, so a fully transparent pixel carries no colour at all (Pillow's ``convert("RGB")``
+  would instead drop alpha and reveal whatever colour happens to sit under a transparent pixel).
+- Resizing uses Pillow's bilinear filter (``Image.BILINEAR``), which antialiases when it
+  downscales: its triangle filter is widened by the scale factor, so every source pixel
+  contributes, as in ``torchvision``'s ``antialias=True`` (and unlike OpenCV's ``INTER_LINEAR``).
+- Floats become 8-bit samples by rounding, ``np.round(x * 255)`` (half to even), never by
+  truncation (OpenCV's ``np.uint8(255 * x)`` truncates: a different convention).
+- Nothing is ever written in place: a file is written to a hidden temporary file in the same
+  directory and renamed onto its name (``os.replace``), so a crash or Ctrl-C leaves either the
+  old file or the new one, never half of one. An existing file is replaced only with
+  ``force=True``. Input files are opened read-only and never modified.
+- ``.npz`` files are read with ``allow_pickle=False``: a file cannot run code when it is loaded.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import re
+import secrets
+import stat
+import struct
+import warnings
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from numpy_gradcam import _validate
+
+__all__ = [
+    "atomic_write",
+    "load_image",
+    "load_json",
+    "load_npz",
+    "save_figure",
+    "save_json",
+    "save_npz",
+    "save_png",
+    "sha256_file",
+]
+
+# Modes load_image understands (anything else Pillow can convert to RGB is accepted too).
+IMAGE_MODES = ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX",
+               "I;16", "I;16B", "I;16L", "I;16N", "I", "F", "CMYK", "YCbCr", "HSV", "LAB")
+
+# A fixed zip timestamp (the earliest a zip file can hold) so that save_npz is byte-deterministic.
+_ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+# --------------------------------------------------------------------------------------------
+# paths
+
+
+def _as_path(path, name: str = "path") -> Path:
+    """``path`` as a ``Path``: a ``str`` or an ``os.PathLike`` of ``str`` is accepted."""
+    if isinstance(path, Path):
+        return path
+    if isinstance(path, str) or (isinstance(path, os.PathLike)
+                                 and isinstance(os.fspath(path), str)):
+        if not os.fspath(path):
+            raise ValueError(f"{name} must be a non-empty file path, got ''")
+        return Path(path)
+    raise TypeError(f"{name} must be a file path (str or os.PathLike), got "
+                    f"{_validate.describe(path)}")
+
+
+def _stat(path: Path, follow_symlinks: bool = True) -> os.stat_result | None:
+    """``os.stat(path)``, or ``None`` when nothing is there.
+
+    A path that cannot be looked up for lack of permission raises ``PermissionError`` rather
+    than passing for missing (``Path.exists`` answers False there on recent Pythons).
+    """
+    try:
+        return os.stat(path, follow_symlinks=follow_symlinks)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except PermissionError as e:
+        raise PermissionError(errno.EACCES, "no permission to look up this path",
+                              str(path)) from e
+
+
+def _check_readable_file(path: Path, what: str) -> None:
+    """Raise the honest ``OSError`` subclass when ``path`` is not an existing file."""
+    found = _stat(path)
+    if found is None:
+        raise FileNotFoundError(errno.ENOENT, f"no {what} file at this path", str(path))
+    if stat.S_ISDIR(found.st_mode):
+        raise IsADirectoryError(errno.EISDIR, f"expected {what} file, got a directory", str(path))
+
+
+@contextmanager
+def _open_for_reading(path: Path, what: str) -> Iterator:
+    """Open ``path`` read-only (binary), with clear errors for the usual mistakes."""
+    _check_readable_file(path, what)
+    try:
+        f = open(path, "rb")  # closed by the `with` below; one here would catch our errors too
+    except PermissionError as e:
+        raise PermissionError(errno.EACCES, f"no permission to read this {what} file",
+                              str(path)) from e
+    with f:
+        yield f
+
+
+# --------------------------------------------------------------------------------------------
+# atomic writing
+
+
+@contextmanager
+def atomic_write(path, force: bool = False) -> Iterator[Path]:
+    """Write ``path`` atomically: yield a temporary path, then rename it onto ``path``.
+
+    The temporary file is hidden (``.NAME.XXXXXXXX.tmp``) and sits in the same directory as
+    ``path``, so the final ``os.replace`` is a rename within one file system: atomic. Write the
+    whole file to the yielded path inside the ``with`` block::
+
+        with atomic_write("out.png") as tmp:
+            image.save(tmp, format="PNG")
+
+    On success the temporary file becomes ``path``. On any exception (``KeyboardInterrupt``
+    included) the temporary file is removed, ``path`` is left exactly as it was, and the
+    exception propagates.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write. Its parent directory must exist.
+    force : bool
+        Replace ``path`` if it exists. Without it an existing ``path`` is an error.
+
+    Yields
+    ------
+    Path
+        The temporary file to write (it exists, empty, with the permissions a new file gets).
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``force`` is false (checked before and, atomically, at the end).
+    IsADirectoryError
+        ``path`` is a directory.
+    FileNotFoundError, NotADirectoryError
+        The parent directory does not exist, or is not a directory.
+    PermissionError
+        The parent directory cannot be written.
+    """
+    path = _as_path(path)
+    if not isinstance(force, bool):
+        raise TypeError(f"force must be True or False, got {_validate.describe(force)}")
+    parent = path.parent
+    found_parent = _stat(parent)
+    if found_parent is None:
+        raise FileNotFoundError(errno.ENOENT, "cannot write: the parent directory "
+                                f"{str(parent)!r} does not exist (create it first)", str(path))
+    if not stat.S_ISDIR(found_parent.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, f"cannot write: {str(parent)!r} is not a "
+                                 "directory", str(path))
+    found = _stat(path)
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "cannot write a file here: a directory has this "
+                                "name", str(path))
+    if not force and _stat(path, follow_symlinks=False) is not None:
+        raise _exists_error(path)
+
+    tmp = _create_temporary(path)
+    try:
+        yield tmp
+        _move_into_place(tmp, path, force)
+    except BaseException:
+        # BaseException: a Ctrl-C while writing must not leave a half-written hidden file behind.
+        try:
+            tmp.unlink()
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _exists_error(path: Path) -> FileExistsError:
+    return FileExistsError(errno.EEXIST, "refusing to overwrite an existing file (pass "
+                           "force=True, or --force on the command line, to replace it)",
+                           str(path))
+
+
+def _create_temporary(path: Path) -> Path:
+    """Create an empty hidden file next to ``path``; mode 0o666 minus the umask, like open()."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue  # a name collision (1 in 2**32): draw another
+        except PermissionError as e:
+            raise PermissionError(errno.EACCES, "no permission to write in the directory "
+                                  f"{str(path.parent)!r}", str(path)) from e
+        os.close(fd)
+        return tmp
+
+
+def _move_into_place(tmp: Path, path: Path, force: bool) -> None:
+    """Rename ``tmp`` onto ``path``; without ``force``, never replace a file that appeared since."""
+    if force:
+        os.replace(tmp, path)
+        return
+    # A hard link fails if `path` exists, atomically: a file created by someone else after our
+    # first check is not silently replaced. File systems without hard links fall back to a check.
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise _exists_error(path) from None
+    except OSError:
+        if _stat(path, follow_symlinks=False) is not None:
+            raise _exists_error(path) from None
+        os.replace(tmp, path)
+        return
+    tmp.unlink()
+
+
+# --------------------------------------------------------------------------------------------
+# images
+
+
+def load_image(path, size=None, background: float = 0.0) -> np.ndarray:
+    """Read an image file into a float64 array ``(3, H, W)``, RGB, in [0, 1].
+
+    Pillow decodes the file; its pixels are mapped to [0, 1] as follows, by mode:
+
+    ======================  =====================================================================
+    ``RGB``, ``RGBX``       ``k / 255`` per channel
+    ``L``, ``1``            grey ``k / 255`` repeated in the 3 channels (bilevel: 0.0 or 1.0)
+    ``P``                   the palette's colours, ``k / 255``
+    ``I;16``, ``I;16B``     16-bit grey: ``k / 65535`` repeated in the 3 channels
+    ``I``                   32-bit integers, read as 16-bit grey: ``k / 65535``; values outside
+                            [0, 65535] are refused
+    ``F``                   32-bit floats, taken as they are: they must lie in [0, 1]
+    ``CMYK``, ``YCbCr``,    converted to RGB by Pillow (its CMYK conversion is the naive one,
+    ``HSV``, ``LAB``        without an ICC profile: pure cyan (255, 0, 0, 0) → RGB (0, 1, 1))
+    ``RGBA``, ``LA``,       composited over ``background``:
+    ``PA``, ``RGBa``,       ``alpha · colour + (1 - alpha) · background``, with alpha = ``a / 255``
+    ``La``, transparency    (a transparent palette entry or colour key counts as alpha 0)
+    ======================  =====================================================================
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file. It is opened read-only and never modified.
+    size : (int, int) or int, optional
+        ``(H, W)`` to resize to (an int ``s`` means ``(s, s)``), **height first** (Pillow's
+        ``resize`` takes ``(width, height)``: the conversion is done here). Resizing uses
+        Pillow's bilinear filter on the float image (mode ``"F"``, float32 arithmetic), after
+        compositing. When downscaling, Pillow's bilinear filter antialiases: its support is
+        widened by the scale factor. On 8-bit images the result equals Pillow's
+        ``img.resize((W, H), Image.BILINEAR)`` to within its 8-bit rounding (< 1/255).
+        ``None`` keeps the file's size.
+    background : float
+        Grey level in [0, 1] under transparent pixels; ``0.0`` (black, the default) is the same
+        as premultiplying colour by alpha.
+
+    Returns
+    -------
+    np.ndarray
+        float64, shape ``(3, H, W)``, values in [0, 1].
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, PermissionError
+        ``path`` is missing, a directory, or cannot be read.
+    ValueError
+        The file is not an image Pillow can read, it is truncated, its pixel count is above
+        Pillow's decompression-bomb limit ``PIL.Image.MAX_IMAGE_PIXELS`` (kept as it is: an image
+        above the limit is refused, not just warned about), or its samples are out of range.
+    """
+    path = _as_path(path)
+    if size is not None:
+        size = _validate.pair(size, "size")
+    background = _validate.fraction(background, "background")
+
+    with _open_for_reading(path, "image") as f:
+        im = _decode(f, path)
+    x = _image_to_array(im, path, background)  # (3, H, W)
+    if size is not None:
+        x = _resize_bilinear(x, size)
+    return x
+
+
+def _decode(f, path: Path) -> Image.Image:
+    """Decode the whole image from the open file ``f`` (Pillow reads lazily: force it now)."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(f)
+            im.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        pixels = f"{found.group(1)} pixels" if found else "more pixels"
+        raise ValueError(
+            f"{str(path)!r} cannot be read as an image: it has {pixels}, above Pillow's "
+            f"decompression-bomb limit of {Image.MAX_IMAGE_PIXELS} pixels "
+            f"(PIL.Image.MAX_IMAGE_PIXELS; images between the limit and twice it are refused "
+            f"here too). Pillow said: {e}"
+        ) from e
+    except (OSError, SyntaxError, EOFError, ValueError, struct.error, zlib.error) as e:
+        # Pillow's plugins report broken files in all of these ways (UnidentifiedImageError,
+        # "image file is truncated", ...).
+        raise ValueError(f"{str(path)!r} cannot be read as an image: {e}") from e
+    return im
+
+
+def _image_to_array(im: Image.Image, path: Path, background: float) -> np.ndarray:
+    """Pillow image → float64 ``(3, H, W)`` in [0, 1], by the table in ``load_image``."""
+    mode = im.mode
+    if mode in ("L", "RGB", "P") and "transparency" in im.info:
+        # A transparent palette entry or colour key: make it an explicit alpha channel.
+        im = im.convert("RGBA")
+    elif mode in ("PA", "RGBa"):
+        im = im.convert("RGBA")
+    elif mode == "La":
+        # Pillow cannot convert La directly; unpremultiply by hand below.
+        La = np.asarray(im, dtype=np.float64) / 255.0  # (H, W, 2)
+        alpha = La[..., 1]
+        grey = np.divide(La[..., 0], alpha, out=np.zeros_like(alpha), where=alpha > 0)
+        return _composite(np.stack([grey] * 3), alpha, background)
+    mode = im.mode
+
+    if mode in ("RGBA", "LA"):
+        a = np.asarray(im, dtype=np.float64) / 255.0  # (H, W, 4) or (H, W, 2)
+        colour = a[..., :-1].transpose(2, 0, 1)  # (3 or 1, H, W)
+        return _composite(np.broadcast_to(colour, (3, *colour.shape[1:])), a[..., -1], background)
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+        grey = np.asarray(im).astype(np.float64) / 65535.0  # (H, W)
+        return _grey_to_rgb(grey)
+    if mode == "I":
+        grey = np.asarray(im).astype(np.float64)
+        if grey.size and (grey.min() < 0 or grey.max() > 65535):
+            raise ValueError(
+                f"{str(path)!r}: a 32-bit integer image (mode 'I') is read as 16-bit grey and "
+                f"must hold values in [0, 65535], got [{grey.min():g}, {grey.max():g}]"
+            )
+        return _grey_to_rgb(grey / 65535.0)
+    if mode == "F":
+        grey = np.asarray(im).astype(np.float64)
+        if grey.size and not (np.isfinite(grey).all() and grey.min() >= 0 and grey.max() <= 1):
+            raise ValueError(
+                f"{str(path)!r}: a floating-point image (mode 'F') is taken as it is and must "
+                f"hold finite values in [0, 1], got [{grey.min():g}, {grey.max():g}]"
+            )
+        return _grey_to_rgb(grey)
+    if mode in ("1", "L"):
+        grey = np.asarray(im.convert("L"), dtype=np.float64) / 255.0  # (H, W)
+        return _grey_to_rgb(grey)
+    if mode != "RGB":
+        try:
+            im = im.convert("RGB")
+        except ValueError as e:
+            accepted = ", ".join(IMAGE_MODES)
+            raise ValueError(f"{str(path)!r} cannot be read as an image: Pillow mode "
+                             f"{mode!r} cannot be converted to RGB (accepted: {accepted})") from e
+    rgb = np.asarray(im, dtype=np.float64) / 255.0  # (H, W, 3)
+    return np.ascontiguousarray(rgb.transpose(2, 0, 1))  # (3, H, W)
+
+
+def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.stack([grey, grey, grey]))  # (H, W) -> (3, H, W)
+
+
+def _composite(colour: np.ndarray, alpha: np.ndarray, background: float) -> np.ndarray:
+    """``alpha · colour + (1 - alpha) · background``; colour ``(3, H, W)``, alpha ``(H, W)``."""
+    out = alpha * colour + (1.0 - alpha) * background  # (3, H, W), alpha broadcast over channels
+    return np.clip(out, 0.0, 1.0)
+
+
+def _resize_bilinear(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize ``(3, H, W)`` to ``(3, *size)`` with Pillow's bilinear filter, channel by channel."""
+    H, W = size
+    channels = []
+    for channel in x:  # (H0, W0) each
+        im = Image.fromarray(channel.astype(np.float32))  # mode "F"
+        im = im.resize((W, H), Image.BILINEAR)  # Pillow wants (width, height)
+        channels.append(np.asarray(im, dtype=np.float64))
+    # The filter's weights are non-negative and sum to 1; clip float32 rounding only.
+    return np.clip(np.stack(channels), 0.0, 1.0)  # (3, H, W)
+
+
+def _image_to_uint8(image, name: str = "image") -> np.ndarray:
+    """Check a float image ``(3, H, W)`` or ``(H, W)`` in [0, 1]; round to uint8 ``(H, W[, 3])``."""
+    image = _validate.float_array(image, name, ndim=(2, 3))
+    if image.ndim == 3 and image.shape[0] != 3:
+        hint = (" (it looks like (H, W, 3): pass image.transpose(2, 0, 1))"
+                if image.shape[-1] == 3 else "")
+        raise ValueError(f"{name} must be RGB (3, H, W) or grey (H, W), got shape "
+                         f"{image.shape}{hint}")
+    if min(image.shape[-2:]) == 0:
+        raise ValueError(f"{name} must have a non-empty height and width, got shape {image.shape}")
+    low, high = float(image.min()), float(image.max())
+    if low < 0.0 or high > 1.0:
+        raise ValueError(f"{name} must hold values in [0, 1], got values in [{low:g}, {high:g}] "
+                         "(clip it with np.clip(image, 0, 1) if that is what you mean)")
+    u8 = np.round(image * 255.0).astype(np.uint8)  # round (half to even), never truncate
+    if u8.ndim == 3:
+        u8 = u8.transpose(1, 2, 0)  # (3, H, W) -> (H, W, 3), the layout Pillow reads
+    return np.ascontiguousarray(u8)
+
+
+def save_png(path, image, force: bool = False) -> None:
+    """Write a float image to a PNG file, atomically.
+
+    Samples become 8-bit by rounding, ``np.round(x * 255)`` (NumPy rounds half to even), so
+    ``load_image`` gives back every value to within ``0.5 / 255``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The PNG file to write (see ``atomic_write``: an existing file needs ``force=True``).
+    image : np.ndarray
+        float32/float64, ``(3, H, W)`` RGB or ``(H, W)`` grey, values in [0, 1], no NaN.
+    force : bool
+        Replace an existing file.
+    """
+    pixels = _image_to_uint8(image)  # (H, W, 3) or (H, W)
+    picture = Image.fromarray(pixels)  # mode "RGB" or "L"
+    with atomic_write(path, force=force) as tmp:
+        picture.save(tmp, format="PNG")
+
+
+def save_figure(fig, path, force: bool = False, dpi: float = 100) -> None:
+    """Save a matplotlib ``Figure`` as a PNG file, atomically.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or os.PathLike
+        The PNG file to write (an existing file needs ``force=True``).
+    force : bool
+        Replace an existing file.
+    dpi : float
+        Dots per inch: the image is ``fig.get_size_inches() * dpi`` pixels.
+    """
+    from matplotlib.figure import Figure  # imported here: reading files needs no matplotlib
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib.figure.Figure, got {_validate.describe(fig)}")
+    if isinstance(dpi, bool) or not isinstance(dpi, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(dpi) or dpi <= 0:
+        raise ValueError(f"dpi must be a positive number, got {_validate.describe(dpi)}")
+    with atomic_write(path, force=force) as tmp:
+        fig.savefig(tmp, format="png", dpi=float(dpi))
+
+
+# --------------------------------------------------------------------------------------------
+# hashes, arrays, metadata
+
+
+def sha256_file(path) -> str:
+    """The SHA-256 digest of a file's bytes, as 64 lowercase hex digits."""
+    path = _as_path(path)
+    digest = hashlib.sha256()
+    with _open_for_reading(path, "input") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_npz(path, required: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` file, refusing pickled objects.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        An ``.npz`` archive (a zip of ``.npy`` files, as ``np.savez`` and ``save_npz`` write).
+    required : iterable of str, optional
+        Keys that must be present.
+
+    Returns
+    -------
+    dict[str, np.ndarray]
+        Key → array, in the archive's order.
+
+    Raises
+    ------
+    ValueError
+        Not an ``.npz`` archive; an array holds Python objects (reading it would unpickle, i.e.
+        run code, so it is refused); a key in ``required`` is missing.
+    """
+    path = _as_path(path)
+    if required is not None:
+        if isinstance(required, (str, bytes)) or not isinstance(required, Iterable):
+            raise TypeError("required must be an iterable of key names (e.g. a list of str), "
+                            f"got {_validate.describe(required)}")
+        required = list(required)
+    arrays: dict[str, np.ndarray] = {}
+    with _open_for_reading(path, ".npz") as f:
+        if not zipfile.is_zipfile(f):
+            raise ValueError(f"{str(path)!r} is not an .npz archive (a zip of .npy files, as "
+                             "written by np.savez or save_npz)")
+        f.seek(0)
+        try:
+            with np.load(f, allow_pickle=False) as npz:
+                for key in npz.files:
+                    arrays[key] = npz[key]
+        except ValueError as e:
+            if "allow_pickle" in str(e):
+                raise ValueError(f"{str(path)!r} holds an array of Python objects, which would "
+                                 "be unpickled (that can run code): pickled objects are "
+                                 "refused; save plain numeric arrays instead") from e
+            raise ValueError(f"{str(path)!r} is not a valid .npz archive: {e}") from e
+        except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+            raise ValueError(f"{str(path)!r} is not a valid .npz archive: {e}") from e
+    if required is not None:
+        missing = [key for key in required if key not in arrays]
+        if missing:
+            raise ValueError(f"{str(path)!r} lacks the required key(s) {missing}; "
+                             f"it holds {sorted(arrays)}")
+    return arrays
+
+
+def save_npz(path, arrays: Mapping[str, np.ndarray], force: bool = False) -> None:
+    """Write arrays to an uncompressed ``.npz`` file, atomically and byte-deterministically.
+
+    The same arrays, in the same order, give the same bytes: the zip is written here with a
+    fixed member date (1980-01-01) and fixed attributes, rather than left to ``np.savez`` and
+    the zipfile defaults of the Python version at hand. ``np.load`` and ``load_npz`` read it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write (an existing file needs ``force=True``). No ``.npz`` suffix is added.
+    arrays : Mapping[str, array_like]
+        Key → array; keys are non-empty strings; arrays of Python objects are refused.
+        The mapping's order is kept.
+    force : bool
+        Replace an existing file.
+    """
+    if not isinstance(arrays, Mapping):
+        raise TypeError(f"arrays must be a dict of name → array, got {_validate.describe(arrays)}")
+    checked = {}
+    for key, value in arrays.items():
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"arrays keys must be non-empty strings, got {_validate.describe(key)}")
+        value = np.asanyarray(value)
+        if value.dtype.hasobject:
+            raise ValueError(f"arrays[{key!r}] has dtype {value.dtype}: arrays of Python "
+                             "objects would be pickled and are refused")
+        checked[key] = value
+    with atomic_write(path, force=force) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            for key, value in checked.items():
+                member = zipfile.ZipInfo(key + ".npy", date_time=_ZIP_DATE_TIME)
+                member.compress_type = zipfile.ZIP_STORED
+                member.create_system = 3  # Unix, on every platform
+                member.external_attr = 0o644 << 16
+                with zf.open(member, "w", force_zip64=True) as out:
+                    np.lib.format.write_array(out, value, allow_pickle=False)
+
+
+def _json_default(value):
+    """NumPy scalars and arrays in metadata become plain JSON numbers and lists."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"obj holds {_validate.describe(value)}, which JSON cannot represent "
+                    "(accepted: dict, list, str, int, float, bool, None, NumPy numbers/arrays)")
+
+
+def save_json(path, obj, force: bool = False) -> None:
+    """Write ``obj`` as JSON, atomically: sorted keys, indent 2, ASCII, trailing newline.
+
+    NumPy scalars and arrays are written as numbers and lists. NaN and infinities are refused
+    (they are not JSON).
+    """
+    try:
+        text = json.dumps(obj, sort_keys=True, indent=2, allow_nan=False,
+                          default=_json_default) + "\n"
+    except ValueError as e:
+        raise ValueError(f"obj cannot be written as JSON: {e} (NaN and Infinity are not JSON)") \
+            from e
+    with atomic_write(path, force=force) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def load_json(path):
+    """Read a JSON file (UTF-8). NaN/Infinity literals are refused, as ``save_json`` does."""
+    path = _as_path(path)
+    with _open_for_reading(path, "JSON") as f:
+        data = f.read()
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not valid JSON")
+
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=refuse)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{str(path)!r} is not UTF-8 text: {e}") from e
+    except ValueError as e:  # json.JSONDecodeError is a ValueError
+        raise ValueError(f"{str(path)!r} is not valid JSON: {e}") from e
