@@ -29,6 +29,8 @@ from .im2col import col2im, col2im_wide, im2col, im2col_wide, output_size, pad
 from .init import kaiming_uniform
 from .layer import Layer
 
+CHUNK = 8   # images per col2im pass in the input gradient
+
 
 def conv2d_forward_loops(x, weight, bias, stride=(1, 1), padding=(0, 0)):
     """The convolution as seven nested sums; slow, and the definition the fast one must meet.
@@ -123,12 +125,17 @@ def conv2d_backward_input(dout, cache):
     lead = dout.shape[:-4]
     d = _dout_as_cols(dout, cache)                        # (T·N, F, P)
     W2 = weight.reshape(F, C * kh * kw).astype(dout.dtype, copy=False)
-    dcols = np.matmul(W2.T, d)                            # (T·N, C·kh·kw, P)
-    batch_shape = (d.shape[0], *x_shape[1:])
-    if stride == (1, 1):
-        dx = col2im_wide(dcols, batch_shape, (kh, kw), padding)
-    else:
-        dx = col2im(dcols, batch_shape, (kh, kw), stride, padding)
+    dx = np.empty((d.shape[0], *x_shape[1:]), dtype=dout.dtype)
+    # A few images at a time: dcols of a whole batch is several times larger than the input
+    # and col2im is memory-bound, so chunks that stay in cache are faster than one big pass.
+    for start in range(0, d.shape[0], CHUNK):
+        chunk = slice(start, start + CHUNK)
+        dcols = np.matmul(W2.T, d[chunk])                 # (chunk, C·kh·kw, P)
+        shape = (dcols.shape[0], *x_shape[1:])
+        if stride == (1, 1):
+            dx[chunk] = col2im_wide(dcols, shape, (kh, kw), padding)
+        else:
+            dx[chunk] = col2im(dcols, shape, (kh, kw), stride, padding)
     return dx.reshape(*lead, *x_shape)
 
 
