@@ -92,9 +92,12 @@ def conv2d_forward(x, weight, bias, stride=(1, 1), padding=(0, 0)):
     else:
         cols = im2col(x, (kh, kw), stride, padding)       # (N, C·kh·kw, Ho·Wo)
     out = np.matmul(weight.reshape(F, C * kh * kw), cols) # (N, F, Ho·Wp) or (N, F, Ho·Wo)
-    if bias is not None:
-        out += bias[:, None]                              # broadcast over pixels
     out = out.reshape(N, F, Ho, -1)[..., :Wo]             # drop the wide columns, if any
+    # One pass both adds the bias and makes the output contiguous (the wide view is not).
+    if bias is not None:
+        out = np.add(out, bias[:, None, None])            # broadcast over pixels
+    else:
+        out = np.ascontiguousarray(out)
     return out, (x.shape, cols, weight, bias is not None, stride, padding)
 
 
