@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate
 from .im2col import offset_slice, output_size
-from .layer import Layer
-from .maxpool import _check_fits
+from .layer import Layer, WindowPool
 
 
 def avgpool2d_forward(x, kernel, stride):
@@ -40,23 +38,11 @@ def avgpool2d_backward_input(dout, cache):
     return dx
 
 
-class AvgPool2d(Layer):
+class AvgPool2d(WindowPool):
     """``AvgPool2d(kernel_size, stride=None)``; ``stride`` defaults to ``kernel_size``."""
 
-    def __init__(self, kernel_size, stride=None):
-        super().__init__()
-        self.kernel_size = _validate.pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _validate.pair(stride, "stride")
-
-    def forward(self, x, train=False):
-        _check_fits(x, self.kernel_size, self)
-        return avgpool2d_forward(x, self.kernel_size, self.stride)
-
-    def backward_input(self, dout, cache):
-        return avgpool2d_backward_input(dout, cache)
-
-    def __repr__(self):
-        return f"AvgPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
+    forward_fn = avgpool2d_forward
+    backward_fn = avgpool2d_backward_input
 
 
 class GlobalAvgPool2d(Layer):

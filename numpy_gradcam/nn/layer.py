@@ -16,6 +16,8 @@ non-learned state in ``buffers`` (BatchNorm's running statistics). It has three 
 
 from __future__ import annotations
 
+from .. import _validate
+
 
 class Layer:
     """Base class; a layer without parameters only defines ``forward`` and ``backward_input``."""
@@ -41,3 +43,32 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+class WindowPool(Layer):
+    """A pooling layer over ``kernel_size`` windows every ``stride`` pixels (no padding).
+
+    Subclasses name their pair of functions: ``forward_fn(x, kernel, stride) -> (out, cache)``
+    and ``backward_fn(dout, cache) -> dx``. ``stride`` defaults to ``kernel_size``, as in PyTorch.
+    """
+
+    forward_fn = None
+    backward_fn = None
+
+    def __init__(self, kernel_size, stride=None):
+        super().__init__()
+        self.kernel_size = _validate.pair(kernel_size, "kernel_size")
+        self.stride = self.kernel_size if stride is None else _validate.pair(stride, "stride")
+
+    def forward(self, x, train=False):
+        kh, kw = self.kernel_size
+        if x.ndim != 4 or x.shape[2] < kh or x.shape[3] < kw:
+            raise ValueError(f"x must have shape (N, C, H, W) with H, W >= {self.kernel_size} "
+                             f"for {self!r}, got {x.shape}")
+        return type(self).forward_fn(x, self.kernel_size, self.stride)
+
+    def backward_input(self, dout, cache):
+        return type(self).backward_fn(dout, cache)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride})"

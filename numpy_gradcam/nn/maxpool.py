@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate
 from .im2col import offset_slice, output_size
-from .layer import Layer
+from .layer import WindowPool
 
 
 def maxpool2d_forward_loops(x, kernel, stride):
@@ -83,27 +82,8 @@ def maxpool2d_backward_input(dout, cache):
     return dx
 
 
-class MaxPool2d(Layer):
+class MaxPool2d(WindowPool):
     """``MaxPool2d(kernel_size, stride=None)``; ``stride`` defaults to ``kernel_size`` (PyTorch)."""
 
-    def __init__(self, kernel_size, stride=None):
-        super().__init__()
-        self.kernel_size = _validate.pair(kernel_size, "kernel_size")
-        self.stride = self.kernel_size if stride is None else _validate.pair(stride, "stride")
-
-    def forward(self, x, train=False):
-        _check_fits(x, self.kernel_size, self)
-        return maxpool2d_forward(x, self.kernel_size, self.stride)
-
-    def backward_input(self, dout, cache):
-        return maxpool2d_backward_input(dout, cache)
-
-    def __repr__(self):
-        return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
-
-
-def _check_fits(x, kernel, layer):
-    if x.ndim != 4 or x.shape[2] < kernel[0] or x.shape[3] < kernel[1]:
-        raise ValueError(
-            f"x must have shape (N, C, H, W) with H, W >= {kernel} for {layer!r}, got {x.shape}"
-        )
+    forward_fn = maxpool2d_forward
+    backward_fn = maxpool2d_backward_input
