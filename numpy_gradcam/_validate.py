@@ -34,7 +34,11 @@ def float_array(x, name: str, ndim: int | Sequence[int] | None = None,
     """
     if not isinstance(x, np.ndarray):
         if isinstance(x, (list, tuple)):
-            x = np.asarray(x)
+            try:
+                x = np.asarray(x)
+            except ValueError:  # NumPy's "inhomogeneous shape" names neither argument nor shape
+                raise ValueError(f"{name} must be a rectangular nested list of numbers (one "
+                                 f"length per axis), got a ragged {type(x).__name__}") from None
             if x.dtype.kind in "iu":
                 x = x.astype(np.float64)
         else:
@@ -109,6 +113,15 @@ def fraction(value, name: str) -> float:
         raise TypeError(f"{name} must be a number in [0, 1], got {describe(value)}")
     if not 0.0 <= float(value) <= 1.0:
         raise ValueError(f"{name} must be in [0, 1], got {value}")
+    return float(value)
+
+
+def nonnegative(value, name: str) -> float:
+    """A finite real number >= 0 (Python or NumPy scalar, not a bool)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number >= 0, got {describe(value)}")
+    if not (value >= 0 and np.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     return float(value)
 
 

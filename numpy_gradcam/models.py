@@ -22,7 +22,6 @@ timings were first measured.
 from __future__ import annotations
 
 import hashlib
-import json
 from importlib import resources
 from pathlib import Path
 
@@ -96,6 +95,9 @@ def reference_net(seed=0):
     ], target_layer="relu3")
 
 
+#: What ``load_model`` needs from a model card.
+CARD_KEYS = ("architecture", "class_names", "sha256")
+
 ARCHITECTURES = {"tinycnn-gap": tinycnn_gap, "tinycnn-fc": tinycnn_fc,
                  "tinycnn-biased": tinycnn_gap}
 
@@ -137,7 +139,12 @@ def load_model(name: str = "tinycnn-gap") -> Sequential:
             f"the weights of {name!r} are not in {folder} (expected {card_path.name} and "
             f"{weights_path.name}); reinstall numpy-gradcam"
         )
-    card = json.loads(card_path.read_text())
+    from .io import load_json, load_npz
+
+    card = load_json(card_path)                                 # ValueError names the file
+    if not isinstance(card, dict) or not all(key in card for key in CARD_KEYS):
+        raise ValueError(f"the model card {card_path} must be a JSON object with the keys "
+                         f"{', '.join(CARD_KEYS)}; it is corrupted or was changed")
     raw = weights_path.read_bytes()
     digest = sha256_bytes(raw)
     if digest != card["sha256"]:
@@ -145,8 +152,6 @@ def load_model(name: str = "tinycnn-gap") -> Sequential:
             f"the weights file {weights_path} has sha256 {digest[:16]}…, but its model card "
             f"expects {card['sha256'][:16]}…: the file is corrupted or was changed"
         )
-    from .io import load_npz
-
     model = build(card["architecture"], class_names=card["class_names"],
                   **card.get("architecture_options", {}))
     model.load_state_dict(load_npz(weights_path))

@@ -95,7 +95,8 @@ class Sequential:
         return last[-1].out_features if last else None
 
     def _layer_name(self, name) -> str:
-        if name not in self.layers:
+        # isinstance first: `name in dict` raises a bare "unhashable type" for a list or dict.
+        if not isinstance(name, str) or name not in self.layers:
             raise ValueError(
                 f"layer must be one of {', '.join(self.layers)}; got {_validate.describe(name)}"
             )
@@ -119,7 +120,12 @@ class Sequential:
         trace = Trace(x)
         out = x
         for name, layer in self.layers.items():
-            out, trace.caches[name] = layer.forward(out, train=train)
+            try:
+                out, trace.caches[name] = layer.forward(out, train=train)
+            except ValueError as e:
+                # A layer names its own input; say which input of ours it came from.
+                raise ValueError(f"x of shape {x.shape} cannot go through layer {name!r} "
+                                 f"(too small for the model?): {e}") from e
             trace.outputs[name] = out
         return trace
 
