@@ -1,1 +1,25 @@
-"""numpy-gradcam: Grad-CAM and its family in pure NumPy."""
+"""numpy-gradcam: Grad-CAM and its family in pure NumPy, every step inspectable.
+
+    >>> import numpy_gradcam as ng
+    >>> model = ng.load_model("tinycnn-gap")
+    >>> images, labels, masks = ng.datasets.make_shapes(4, seed=0)
+    >>> e = ng.explain(model, images[0])          # e.activations, e.gradients, e.weights, ...
+    >>> A, dy_dA = ng.gradients(model, images, target=labels, layer="relu4")
+"""
+
+from . import datasets, nn
+from .cam import Explanation, class_gradients, explain, gradients
+from .models import MODEL_NAMES, load_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MODEL_NAMES",
+    "Explanation",
+    "class_gradients",
+    "datasets",
+    "explain",
+    "gradients",
+    "load_model",
+    "nn",
+]

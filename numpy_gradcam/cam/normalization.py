@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_gradcam._validate import describe, float_array
+from numpy_gradcam._validate import describe, float_array, nonnegative
 
 
 def normalize(L, eps: float = 1e-8, eps_in_denominator: bool = False) -> np.ndarray:
@@ -48,10 +48,7 @@ def normalize(L, eps: float = 1e-8, eps_in_denominator: bool = False) -> np.ndar
     L_norm : ndarray, same shape and dtype as ``L``, values in ``[0, 1]``
     """
     L = float_array(L, "L", ndim=(2, 3, 4))
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating)):
-        raise TypeError(f"eps must be a number >= 0, got {describe(eps)}")
-    if not eps >= 0 or not np.isfinite(eps):
-        raise ValueError(f"eps must be a finite number >= 0, got {eps}")
+    eps = nonnegative(eps, "eps")
     if not isinstance(eps_in_denominator, (bool, np.bool_)):
         raise TypeError(
             f"eps_in_denominator must be True or False, got {describe(eps_in_denominator)}"

@@ -1,0 +1,107 @@
+r"""Step 1 of Grad-CAM: the activations ``A`` of the target layer and ``dy_dA = ∂y^c/∂A^k_ij``.
+
+.. math::
+
+    \frac{\partial y^c}{\partial A^k_{ij}}
+
+(Selvaraju et al., Grad-CAM, ICCV 2017 / IJCV 2019, §3 before Eq. 1.) ``y^c`` is the score of
+class ``c`` **before the softmax** (the logit) by default, as in the paper; ``score="softmax"``
+differentiates the probability ``p_c = softmax(z)_c`` instead, whose seed on the logits is
+``∂p_c/∂z = p_c (e_c − p)`` (the softmax Jacobian's row ``c``).
+
+The gradient comes from the engine's hand-written backward pass, seeded on the logits with
+``dy`` (one row per image) and stopped at the target layer. Several targets per image cost one
+backward pass: :func:`class_gradients` seeds every class at once.
+
+Shapes: ``x`` ``(N, C, H, W)``; ``A`` and ``dy_dA`` ``(N, K, h, w)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate
+from ..nn.losses import softmax
+from ..nn.sequential import Sequential, Trace
+
+SCORES = ("logit", "softmax")
+
+
+def resolve_targets(target, logits: np.ndarray, class_names=None) -> np.ndarray:
+    """Target class per image, ``(N,)`` int: ``None`` → the predicted class (argmax of logits);
+    an int or class name → that class for every image; a list → one per image."""
+    N, C = logits.shape
+    if not np.isfinite(logits).all():
+        # NaN/Inf weights (set by hand, or an overflowing BatchNorm buffer) reach here first;
+        # argmax and every map downstream would silently carry them.
+        bad = int((~np.isfinite(logits)).sum())
+        raise ValueError(f"the model's logits hold {bad} NaN or Inf value(s) for a finite x: "
+                         f"its weights or buffers are not finite or overflow (load them with "
+                         f"load_state_dict, which checks them)")
+    if isinstance(target, np.ndarray) and target.ndim == 0:
+        target = target.item()                                        # np.array(2) means 2
+    if target is None:
+        return logits.argmax(axis=1)
+    items = list(target) if isinstance(target, (list, tuple, np.ndarray)) else [target] * N
+    if len(items) != N:
+        raise ValueError(f"target must be one class or a list of {N} (one per image), "
+                         f"got {len(items)} targets")
+    classes = []
+    for item in items:
+        if isinstance(item, str):
+            if class_names is None or item not in class_names:
+                known = ", ".join(class_names) if class_names else "none (the model has no names)"
+                raise ValueError(f"target {item!r} is not a class name; known: {known}")
+            classes.append(list(class_names).index(item))
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            if not 0 <= item < C:
+                raise ValueError(f"target must be a class index in [0, {C - 1}], got {item}")
+            classes.append(int(item))
+        else:
+            raise TypeError(f"target must be an int, a class name or None, "
+                            f"got {_validate.describe(item)}")
+    return np.array(classes, dtype=np.int64)
+
+
+def seed(logits: np.ndarray, targets: np.ndarray, score: str = "logit") -> np.ndarray:
+    """``dy = ∂y^c/∂logits`` per image, ``(N, C)``: one-hot for the logit, ``p_c (e_c − p)`` for
+    the softmax probability."""
+    _validate.choice(score, "score", SCORES)
+    N = logits.shape[0]
+    onehot = np.zeros_like(logits)
+    onehot[np.arange(N), targets] = 1.0
+    if score == "logit":
+        return onehot
+    p = softmax(logits)                                           # (N, C)
+    p_c = p[np.arange(N), targets][:, None]                       # (N, 1)
+    return p_c * (onehot - p)
+
+
+def gradients(model: Sequential, x, target=None, layer=None, score: str = "logit",
+              counterfactual: bool = False, trace: Trace | None = None):
+    """``(A, dy_dA)`` at ``layer`` (default: ``model.target_layer``), both ``(N, K, h, w)``.
+
+    ``counterfactual=True`` returns ``-dy_dA``: the regions whose removal would raise ``y^c``
+    (source document 003_c4a8ef7ac5f207b3.txt). A ``trace`` from an earlier forward pass of the
+    same ``x`` may be passed to avoid running it again.
+    """
+    x4, _ = _validate.images(x, "x", channels=model.in_channels)
+    layer = model.target_layer if layer is None else layer
+    if layer is None:
+        raise ValueError("layer must be given: the model names no target_layer")
+    layer = model._layer_name(layer)
+    trace = model.trace(x4) if trace is None else trace
+    targets = resolve_targets(target, trace.logits, model.class_names)
+    dy_dA = model.backward_to(trace, seed(trace.logits, targets, score), layer)
+    return trace.outputs[layer], (-dy_dA if counterfactual else dy_dA)
+
+
+def class_gradients(model: Sequential, x, layer=None, score: str = "logit"):
+    """``(A, dy_dA)`` for **every** class in one backward pass: ``A`` ``(N, K, h, w)``,
+    ``dy_dA`` ``(C, N, K, h, w)`` with ``dy_dA[c]`` the gradient of class ``c``."""
+    x4, _ = _validate.images(x, "x", channels=model.in_channels)
+    layer = model._layer_name(model.target_layer if layer is None else layer)
+    trace = model.trace(x4)
+    N, C = trace.logits.shape
+    seeds = np.stack([seed(trace.logits, np.full(N, c), score) for c in range(C)])  # (C, N, C)
+    return trace.outputs[layer], model.backward_to(trace, seeds, layer)
