@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from numpy_gradcam.evaluation import pointing_game
+from numpy_gradcam.evaluation import PAPER_TOLERANCE_64, energy_pointing_game, pointing_game
 
 
 def one(shape, peak, mask_pixels):
@@ -158,3 +158,40 @@ def test_bad_input_is_named(maps, masks, tolerance, error, words):
         pointing_game(maps, masks, tolerance=tolerance)
     for word in words:
         assert word in str(info.value)
+
+
+# --- the energy-based pointing game (Wang et al. 2020) ----------------------------------------
+
+def test_paper_tolerance_is_15_px_at_224_rescaled_to_64():
+    assert abs(PAPER_TOLERANCE_64 - 4.285714) < 1e-6
+
+
+def test_a_uniform_map_shares_its_energy_by_area():
+    maps = np.full((1, 3, 4), 0.7)
+    masks = np.zeros((1, 3, 4), dtype=bool)
+    masks[0, 0, :3] = True  # 3 of 12 pixels
+    np.testing.assert_allclose(energy_pointing_game(maps, masks), [0.25])
+
+
+def test_energy_share_of_a_hand_made_map():
+    maps = np.array([[[1.0, 3.0], [0.0, 4.0]]])  # total 8
+    masks = np.array([[[False, True], [False, True]]])  # holds 3 + 4
+    np.testing.assert_allclose(energy_pointing_game(maps, masks), [0.875])
+    maps_inside = np.array([[[0.0, 3.0], [0.0, 4.0]]])
+    np.testing.assert_allclose(energy_pointing_game(maps_inside, masks), [1.0])
+
+
+def test_empty_mask_or_zero_map_gives_nan_not_a_crash():
+    maps = np.array([[[1.0, 2.0]], [[0.0, 0.0]]])
+    masks = np.array([[[False, False]], [[True, False]]])
+    out = energy_pointing_game(maps, masks)
+    assert np.isnan(out).all()
+
+
+def test_masks_of_the_wrong_shape_are_refused_by_name():
+    with pytest.raises(ValueError, match="regions must have the shape"):
+        energy_pointing_game(np.zeros((2, 4, 4)), np.zeros((2, 4, 5), dtype=bool))
+    with pytest.raises(ValueError, match="masks must have the shape"):
+        pointing_game(np.zeros((2, 4, 4)), np.zeros((1, 4, 4), dtype=bool))
+    with pytest.raises(ValueError, match="maps must be >= 0"):
+        energy_pointing_game(-np.ones((1, 2, 2)), np.ones((1, 2, 2), dtype=bool))
