@@ -1,0 +1,73 @@
+# %% [markdown]
+# # Lesson 16 — Verifying another implementation, stage by stage
+#
+# Two Grad-CAM implementations that disagree on the final heatmap tell you nothing about *why*.
+# Golden vectors of **every intermediate** ($A$, $\partial y^c/\partial A$, $\alpha$, $L$,
+# $L_{\text{norm}}$, heatmap, colours, overlay) do: the first stage that differs names the bug.
+# Here the "other implementation" is a hand-written one with a hidden convention difference,
+# and the exercise checker (`numpy-gradcam check`) tests the lessons' reference solutions.
+
+# %%
+import sys
+from pathlib import Path
+
+import numpy as np
+from _lesson import figure_dir, save
+
+import numpy_gradcam as ng
+from numpy_gradcam.cam.upsampling import upsample
+from numpy_gradcam.figures import panels
+from numpy_gradcam.verification import check_file
+
+model = ng.load_model("tinycnn-gap")
+images, labels, _ = ng.datasets.make_shapes(2, seed=12)
+golden = ng.explain(model, images, target=list(labels)).arrays()
+golden_path = figure_dir() / "16_golden.npz"
+np.savez(golden_path, **golden)
+print("golden vectors:", {k: v.shape for k, v in golden.items() if v.ndim > 1})
+
+
+def other_implementation(model, x, targets):
+    """Another Grad-CAM: right equations, but corner-aligned upsampling."""
+    A, dy_dA = ng.gradients(model, x, target=targets)
+    alpha = dy_dA.mean(axis=(2, 3))
+    L = np.maximum(np.einsum("nk,nkij->nij", alpha, A), 0)
+    lo, hi = L.min(axis=(1, 2), keepdims=True), L.max(axis=(1, 2), keepdims=True)
+    L_norm = (L - lo) / (hi - lo)
+    heatmap = upsample(L_norm, x.shape[2:], align_corners=True)
+    return {"activations": A, "gradients": dy_dA, "weights": alpha, "cam": L,
+            "cam_normalized": L_norm, "heatmap": heatmap}
+
+
+stored = dict(np.load(golden_path, allow_pickle=False))
+theirs = other_implementation(model, images, list(labels))
+first_difference = None
+for stage, value in theirs.items():
+    same = np.allclose(value, stored[stage], rtol=1e-6, atol=1e-9)
+    print(f"{stage:>15}: {'same' if same else 'DIFFERENT'}")
+    if not same and first_difference is None:
+        first_difference = stage
+
+difference = np.abs(theirs["heatmap"][0] - stored["heatmap"][0])
+save(panels([(stored["heatmap"][0], "golden heatmap"), (theirs["heatmap"][0], "theirs"),
+             (difference / max(difference.max(), 1e-12), "|difference| (scaled)")],
+            title="Lesson 16: the first stage that differs is the upsampling"), "16_verify")
+
+# %% [markdown]
+# The checker runs the same idea over *random* inputs with Hypothesis, for each exercise.
+
+# %%
+solutions = Path(__file__).resolve().parent / "solutions" / "gradcam_solutions.py" \
+    if "__file__" in globals() else Path("solutions/gradcam_solutions.py")
+report = check_file(solutions, only=["gradcam", "upsample_bilinear"], max_examples=25)
+print(report.text())
+sys.stdout.flush()
+
+# %% [markdown]
+# **Check.** Everything up to $L_{\text{norm}}$ agrees; the first difference is the upsampling
+# (the corner convention); the reference solutions pass the checker.
+
+# %%
+assert first_difference == "heatmap", f"the first differing stage is {first_difference}"
+assert report.exit_code == 0, "the reference solutions must pass the checker"
+print("lesson 16 passed")

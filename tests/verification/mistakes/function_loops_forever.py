@@ -1,0 +1,6 @@
+"""Imports fine; the function never returns."""
+
+
+def gap_weights(dy_dA):
+    while True:
+        pass

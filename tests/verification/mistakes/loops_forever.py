@@ -1,0 +1,3 @@
+"""A module whose import never ends."""
+while True:
+    pass
