@@ -12,7 +12,6 @@ BLAS and torch are both limited to ``--threads`` threads (set before NumPy is im
 import argparse
 import os
 import sys
-import time
 
 parser = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
@@ -23,18 +22,13 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(args.threads)
 
 import numpy as np  # noqa: E402
+from timing import best_s  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from numpy_gradcam.models import reference_net  # noqa: E402
 
 
 def best_ms(fn, repeats):
-    fn()                                                     # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * min(times)
+    return 1000 * best_s(fn, repeats)
 
 
 def numpy_cases(model, x, dy):

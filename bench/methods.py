@@ -1,0 +1,164 @@
+"""Score-CAM and Grad-CAM++: numpy-gradcam beside pytorch-grad-cam, on the same weights.
+
+    python bench/methods.py [--model tinycnn-gap] [--repeats 5] [--threads 2]
+
+Both run in float32 (pytorch-grad-cam's precision) on CPU with ``--threads`` BLAS/torch threads,
+at batch 1 and 64, with the pytorch-grad-cam conventions on our side (``scorecam_variant`` and
+``gradcampp_form="pytorch-grad-cam"``) and the same Score-CAM batch of 64 masked inputs. The two
+sides alternate, one run each per repeat, in one process, so that both see the same load on a
+shared machine; each reports its best run of the whole method (forward, masks, weights, map).
+
+pytorch-grad-cam (``pip install grad-cam``) needs torchvision and OpenCV. When they do not install
+beside the project's torch, run this script with the Python of a separate environment that has
+them (numpy-gradcam's own dependencies, NumPy, SciPy, Matplotlib and Pillow, come with them)::
+
+    PYTHONPATH=. /work/venv-pgc/bin/python bench/methods.py
+
+Without pytorch-grad-cam only our timings and the floor are printed.
+
+Score-CAM's arithmetic floor: ``N·K`` masked forward passes (``K`` feature maps per image) ×
+the multiply-add FLOPs of one forward (convolutions and linear layers, ``2·Ho·Wo·F·C·kh·kw`` and
+``2·in·out``) ÷ the float32 matrix-product rate measured in this run (a 1024×1024 product,
+best of 5). It is the time of the arithmetic alone at full BLAS speed. (Our Score-CAM skips the
+maps that are zero everywhere, so it could come in under the floor.) The last column is the
+largest difference between the two heatmaps, after renormalising ours as pytorch-grad-cam does
+after its resize (a check that both computed the same thing, in float32).
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+from functools import partial
+from pathlib import Path
+
+parser = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+parser.add_argument("--model", default="tinycnn-gap")
+parser.add_argument("--repeats", type=int, default=5)
+parser.add_argument("--threads", type=int, default=2)
+args = parser.parse_args()
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = str(args.threads)
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from timing import best_s  # noqa: E402  (bench/ is on sys.path when run as a script)
+
+BATCHES = (1, 64)
+SCORECAM_BATCH = 64
+
+
+def inputs(model, n):
+    from numpy_gradcam.datasets import make_shapes
+    x, labels, _ = make_shapes(n, seed=11, dtype=np.float32)
+    return x, [int(c) for c in labels]
+
+
+def forward_flops(model, x):
+    """Multiply-add FLOPs of one forward pass of one image (convolutions and linear layers)."""
+    from numpy_gradcam.nn import Conv2d, Linear
+    trace = model.trace(x[:1].astype(np.float64))
+    flops = 0
+    for name, layer in model.layers.items():
+        out = trace.outputs[name]
+        if isinstance(layer, Conv2d):
+            kh, kw = layer.kernel_size
+            flops += 2 * out.shape[2] * out.shape[3] * layer.out_channels * layer.in_channels \
+                * kh * kw
+        elif isinstance(layer, Linear):
+            flops += 2 * layer.in_features * layer.out_features
+    return flops
+
+
+def pgc_rescale(heatmap):
+    """pytorch-grad-cam min-max normalises again *after* resizing (``scale_cam_image`` in
+    ``aggregate_multi_layers``), with 1e-7 added to the maximum."""
+    shifted = heatmap - heatmap.min(axis=(1, 2), keepdims=True)
+    return shifted / (1e-7 + shifted.max(axis=(1, 2), keepdims=True))
+
+
+def matmul_gflops(size=1024, repeats=5):
+    a = np.random.default_rng(0).random((size, size), dtype=np.float32)
+    seconds = best_s(lambda: a @ a, repeats)
+    return 2 * size ** 3 / seconds / 1e9
+
+
+def pytorch_grad_cam(model):
+    """``{method: callable(x, labels) -> heatmap}`` of pytorch-grad-cam, or None."""
+    try:
+        import torch
+        from pytorch_grad_cam import GradCAMPlusPlus, ScoreCAM
+        from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+    except ImportError as error:
+        print(f"pytorch-grad-cam not available ({error}): NumPy timings only")
+        return None
+    from numpy_gradcam.oracle import to_torch
+    torch.set_num_threads(args.threads)
+    tm = to_torch(model, dtype=torch.float32)
+    layer = getattr(tm, model.target_layer)
+    score = ScoreCAM(model=tm, target_layers=[layer])
+    score.batch_size = SCORECAM_BATCH
+    plus = GradCAMPlusPlus(model=tm, target_layers=[layer])
+
+    def call(cam, x, labels):
+        with contextlib.redirect_stderr(io.StringIO()):              # its tqdm progress bars
+            return cam(torch.from_numpy(x), [ClassifierOutputTarget(c) for c in labels])
+
+    return {"scorecam": partial(call, score), "gradcam++": partial(call, plus),
+            "version": torch.__version__}
+
+
+CASES = (("scorecam", dict(scorecam_variant="pytorch-grad-cam", batch_size=SCORECAM_BATCH)),
+         ("gradcam++", dict(gradcampp_form="pytorch-grad-cam")))
+
+
+def main():
+    import numpy_gradcam as ng
+    model = ng.load_model(args.model)
+    pgc = pytorch_grad_cam(model)
+    gflops = matmul_gflops()
+    rows = []
+    for n in BATCHES:
+        x, labels = inputs(model, n)
+        A = model.forward(x[:1], keep=model.target_layer)[1][model.target_layer]
+        floor = n * A.shape[1] * forward_flops(model, x) / (gflops * 1e9)
+        for method, options in CASES:
+            ours = partial(ng.explain, model, x, target=labels, method=method, eps=1e-7,
+                           **options)
+            theirs = partial(pgc[method], x, labels) if pgc else None
+            ours()                                                    # warm up
+            if theirs:
+                theirs()
+            t_ours = t_theirs = float("inf")
+            for _ in range(args.repeats):                             # alternate the sides
+                t_ours = min(t_ours, best_s(ours, 1, warm=False))
+                if theirs:
+                    t_theirs = min(t_theirs, best_s(theirs, 1, warm=False))
+            diff = float("nan")
+            if theirs:
+                diff = np.abs(theirs() - pgc_rescale(ours().heatmap)).max()
+            else:
+                t_theirs = float("nan")
+            rows.append((method, n, t_ours, t_theirs, floor if method == "scorecam" else None,
+                         diff))
+    gflops = max(gflops, matmul_gflops())
+    print(f"model {args.model}, float32, {args.threads} threads, best of {args.repeats} "
+          f"alternating runs; matmul {gflops:.1f} GFLOP/s; numpy {np.__version__}"
+          + (f"; pytorch-grad-cam on torch {pgc['version']}" if pgc else ""))
+    header = (f"{'method':<10} {'batch':>5} {'numpy s':>9} {'pgc s':>9} {'pgc/numpy':>9} "
+              f"{'floor s':>9} {'numpy/floor':>11} {'max|Δheatmap|':>14}")
+    print(header)
+    print("-" * len(header))
+    for method, n, t_ours, t_theirs, floor, diff in rows:
+        floor_text = f"{floor:9.3f} {t_ours / floor:11.2f}" if floor else f"{'':>9} {'':>11}"
+        print(f"{method:<10} {n:>5} {t_ours:9.3f} {t_theirs:9.3f} {t_theirs / t_ours:9.2f} "
+              f"{floor_text} {diff:14.2e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""The ``numpy-gradcam`` command (also ``python -m numpy_gradcam``).
+
+Each subcommand lives in ``numpy_gradcam/commands/<name>.py`` with two functions:
+``add_parser(subparsers)`` (its arguments and ``--help``) and ``run(args)`` (returns an exit code).
+
+A user error — a bad argument, a file that cannot be read, an output that exists — prints one line
+and exits with code 2; ``--debug`` shows the Python traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = ("check", "demo", "evaluate", "explain", "figure", "train")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error is one line (the usage is one ``--help`` away).
+
+    Subcommand parsers are made with the class of their parent, so they answer the same way.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="numpy-gradcam",
+        description="Grad-CAM and its family in pure NumPy: every step of the paper, inspectable.",
+        epilog="Run 'numpy-gradcam COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of an error instead of one line")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"numpy_gradcam.commands.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except (ValueError, TypeError, OSError) as error:
+        if args.debug:
+            raise
+        print(f"numpy-gradcam {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(f"numpy-gradcam {args.command}: interrupted; no output was left half-written",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

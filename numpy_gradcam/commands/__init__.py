@@ -1,0 +1,4 @@
+"""The subcommands of ``numpy-gradcam``.
+
+One module each, with ``add_parser(subparsers)`` and ``run(args)``.
+"""

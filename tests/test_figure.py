@@ -1,0 +1,58 @@
+"""``numpy-gradcam figure``: Fig. 1 of the paper (guided backprop, Grad-CAM, guided Grad-CAM and
+occlusion for two classes), and figures.figure1 / saliency_rgb behind it. Kept beside the method
+tests because the figure is where the methods meet."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from numpy_gradcam.cli import main
+from numpy_gradcam.datasets import make_composite
+from numpy_gradcam.figures import saliency_rgb
+from numpy_gradcam.io import save_png
+
+FAST = ("--patch", "32", "--stride", "32")
+
+
+def test_writes_one_png_and_refuses_to_overwrite(tmp_path, capsys):
+    out = tmp_path / "fig.png"
+    assert main(["figure", "--scene", "13", "--out", str(out), *FAST]) == 0
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.width > 4 * im.height / 2
+    text = capsys.readouterr().out
+    assert "scene 13: explaining 'circle'" in text and "'cross'" in text
+    before = out.read_bytes()
+    assert main(["figure", "--scene", "13", "--out", str(out), *FAST]) == 2
+    assert "exists; use --force" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert main(["figure", "--scene", "13", "--out", str(out), "--force", *FAST]) == 0
+
+
+def test_an_image_file_with_chosen_classes(tmp_path, capsys):
+    image = tmp_path / "scene.png"
+    save_png(image, make_composite(seed=13)[0])
+    out = tmp_path / "fig.png"
+    assert main(["figure", str(image), "--classes", "square", "2", "--out", str(out),
+                 *FAST]) == 0
+    assert "explaining 'square'" in capsys.readouterr().out and out.is_file()
+
+
+def test_bad_arguments_are_one_line_errors(tmp_path, capsys):
+    out = str(tmp_path / "fig.png")
+    assert main(["figure", "--out", out]) == 2
+    assert "give either IMAGE or --scene SEED" in capsys.readouterr().err
+    assert main(["figure", "x.png", "--scene", "1", "--out", out]) == 2
+    assert main(["figure", "--scene", "1", "--patch", "0", "--out", out]) == 2
+    assert "--patch must be an integer >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as done:
+        main(["figure", "--help"])
+    assert done.value.code == 0
+    assert "--scene SEED" in capsys.readouterr().out
+
+
+def test_saliency_rgb_centres_zero_on_grey():
+    s = np.zeros((3, 2, 2))
+    s[0, 0, 0], s[1, 1, 1] = 2.0, -1.0
+    rgb = saliency_rgb(s)
+    assert rgb[0, 0, 0] == 1.0 and rgb[1, 1, 1] == 0.25 and rgb[2, 0, 1] == 0.5
+    np.testing.assert_array_equal(saliency_rgb(np.zeros((3, 2, 2))), 0.5)
