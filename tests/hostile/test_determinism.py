@@ -1,0 +1,74 @@
+"""The same call gives the same bits: twice in one process, and in two separate processes
+(different hash seeds), both for the arrays (``save_npz``) and for the command's PNG."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import numpy_gradcam as ng
+from numpy_gradcam.cam.methods import METHODS
+from numpy_gradcam.io import load_npz
+
+from .conftest import REPO, run_cli
+
+#: The methods written by the two processes: one of each kind of computation (gradients,
+#: masked forward passes, an SVD, a sliding patch, an input-space backward pass).
+ACROSS_PROCESSES = ("gradcam", "gradcam++", "scorecam", "eigencam", "occlusion", "guided-backprop")
+
+SCRIPT = """
+import sys
+import numpy_gradcam as ng
+from numpy_gradcam.io import save_npz
+
+model = ng.load_model("tinycnn-gap")
+image = ng.datasets.make_composite(seed=3)[0][:, :32, :32].copy()
+arrays = {}
+for method in sys.argv[2:]:
+    e = ng.explain(model, image, method=method)
+    arrays.update({f"{method}.{name}": value for name, value in e.arrays().items()})
+save_npz(sys.argv[1], arrays)
+"""
+
+
+def _in_parallel(commands, cwd):
+    """Run the commands side by side (two hash seeds); each must succeed."""
+    processes = [subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  env=dict(os.environ, PYTHONHASHSEED=str(k)))
+                 for k, command in enumerate(commands)]
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err.decode()
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_the_same_call_twice_is_bit_identical(model, image, method):
+    x = np.ascontiguousarray(image[:, :32, :32])
+    first, second = (ng.explain(model, x, method=method).arrays() for _ in range(2))
+    assert first.keys() == second.keys()
+    for name in first:
+        assert first[name].dtype == second[name].dtype
+        assert first[name].tobytes() == second[name].tobytes(), name
+
+
+def test_two_processes_write_identical_arrays(tmp_path, model, image):
+    image = image[:, :32, :32].copy()                # what the script explains
+    paths = [tmp_path / "first.npz", tmp_path / "second.npz"]
+    _in_parallel([[sys.executable, "-c", SCRIPT, str(p), *ACROSS_PROCESSES] for p in paths],
+                 cwd=REPO)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    # and they are this process's arrays, bit for bit
+    written = load_npz(paths[0])
+    for method in ACROSS_PROCESSES:
+        for name, value in ng.explain(model, image, method=method).arrays().items():
+            assert written[f"{method}.{name}"].tobytes() == value.tobytes(), (method, name)
+
+
+def test_two_explain_commands_write_identical_files(tmp_path, scene, capsys):
+    outs = [tmp_path / "first.png", tmp_path / "second.png", tmp_path / "in-process.png"]
+    _in_parallel([[sys.executable, "-m", "numpy_gradcam", "explain", str(scene),
+                   "--method", "gradcam++", "--out", str(out)] for out in outs[:2]], cwd=REPO)
+    assert run_cli(capsys, "explain", scene, "--method", "gradcam++", "--out", outs[2])[0] == 0
+    assert outs[0].read_bytes() == outs[1].read_bytes() == outs[2].read_bytes()
