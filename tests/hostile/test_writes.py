@@ -78,13 +78,19 @@ def test_a_read_only_directory_for_real(tmp_path):                       # pragm
 
 
 def half_then_interrupt(*args, **kwargs):
-    """Stands in for a writer: writes part of its output, then the user presses Ctrl-C."""
+    """Stands in for a writer: writes part of its output, then the user presses Ctrl-C.
+
+    Only the first path or file among the arguments is the destination (``Path.write_text``'s
+    second argument is the text, not a file name).
+    """
     for target in args:
         if isinstance(target, (str, os.PathLike)):
             with open(target, "wb") as f:
                 f.write(b"half a fi")
-        elif hasattr(target, "write"):
+            break
+        if hasattr(target, "write"):
             target.write(b"half a fi")
+            break
     raise KeyboardInterrupt
 
 
