@@ -119,3 +119,23 @@ def test_the_demo_scene_is_one_whose_two_shapes_the_model_ranks_first():
         peak = np.unravel_index(np.argmax(e.heatmap[k]), e.heatmap[k].shape)
         distance = np.hypot(*(np.argwhere(masks[k]) - peak).T).min()
         assert distance <= 4, f"class {labels[k]} peaks {distance:.1f} px from its object"
+
+
+def test_every_command_but_check_works_without_hypothesis(tmp_path):
+    """Hypothesis is a test and checker dependency, not a runtime one: a plain install has none.
+
+    Run in a fresh process whose ``import hypothesis`` fails, as on a machine without it.
+    """
+    student = tmp_path / "student.py"
+    student.write_text("def gap_weights(dy_dA):\n    return dy_dA.mean(axis=(2, 3))\n")
+    program = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "from numpy_gradcam.cli import main\n"
+        f"assert main(['demo', '--out', {str(tmp_path / 'demo.png')!r}]) == 0\n"
+        f"sys.exit(main(['check', {str(student)!r}]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert result.returncode == 2, result.stderr
+    assert (tmp_path / "demo.png").is_file()
+    assert "pip install 'numpy-gradcam[check]'" in result.stderr
+    assert "Traceback" not in result.stderr

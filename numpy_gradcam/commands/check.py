@@ -9,15 +9,17 @@ expected and actual arrays, and the known mistake it matches.
 Exit code: 0 when every checked function passes; 1 when any fails, times out, is not
 implemented (absent or raising NotImplementedError) or the module cannot be imported;
 2 for a usage error (no such file, an unknown --only name).
+
+The checker needs Hypothesis, which the rest of numpy-gradcam does not: install it with
+``pip install 'numpy-gradcam[check]'``. It is imported only when the command runs, so every
+other command works without it.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
-
-from ..verification.checker import check_file
-from ..verification.exercises import EXERCISES
 
 
 def add_parser(subparsers):
@@ -27,7 +29,7 @@ def add_parser(subparsers):
     )
     parser.add_argument("file", type=Path, metavar="FILE.py", help="the student's module")
     parser.add_argument("--only", action="append", metavar="NAME",
-                        help=f"check only this function (repeatable): {', '.join(EXERCISES)}")
+                        help="check only this function (repeatable); one of the names above")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="seconds per function, the import included (default: %(default)s)")
     parser.add_argument("--max-examples", type=int, default=100, metavar="N",
@@ -39,6 +41,14 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
+    try:
+        from ..verification.checker import check_file
+    except ModuleNotFoundError as error:
+        if error.name != "hypothesis":
+            raise
+        print("numpy-gradcam check: error: the checker needs Hypothesis: "
+              "pip install 'numpy-gradcam[check]'", file=sys.stderr)
+        return 2
     report = check_file(args.file, only=args.only, timeout=args.timeout,
                         max_examples=args.max_examples)
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
