@@ -22,7 +22,6 @@ timings were first measured.
 from __future__ import annotations
 
 import hashlib
-from importlib import resources
 from pathlib import Path
 
 from . import _validate
@@ -109,15 +108,12 @@ def build(name: str, **kwargs) -> Sequential:
 
 
 def data_dir() -> Path:
-    """Where the shipped weights are: the installed ``numpy_gradcam.data`` package, or the
-    checkout's top-level ``data/`` folder when running from a source tree."""
-    try:
-        installed = Path(str(resources.files("numpy_gradcam.data")))
-        if (installed / "tinycnn-gap.json").is_file():
-            return installed
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "data"
+    """Where the shipped weights are: ``numpy_gradcam/data/`` in an installed package, or the
+    checkout's top-level ``data/`` folder when running from a source tree (or an editable
+    install)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "data"
+    return installed if installed.is_dir() else package.parent / "data"
 
 
 def sha256_bytes(data: bytes) -> str:
