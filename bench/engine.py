@@ -87,12 +87,14 @@ def main():
         rng = np.random.default_rng(0)
         x = rng.random((batch, 3, 64, 64)).astype(np.float32)
         dy = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
-        ours = numpy_cases(model, x, dy)
-        theirs = torch_cases(model, x, dy) if have_torch else {}
-        for name, fn in ours.items():
-            t_np = best_ms(fn, args.repeats)
+        # All NumPy cases first, then all torch cases: torch's OpenMP threads keep spinning for
+        # a while after each call, and interleaving the two would charge that to NumPy.
+        ours = {name: best_ms(fn, args.repeats) for name, fn in numpy_cases(model, x, dy).items()}
+        theirs = ({name: best_ms(fn, args.repeats)
+                   for name, fn in torch_cases(model, x, dy).items()} if have_torch else {})
+        for name, t_np in ours.items():
             if have_torch:
-                t_t = best_ms(theirs[name], args.repeats)
+                t_t = theirs[name]
                 print(f"{name:<28}{batch:>6}{t_np:>11.2f}{t_t:>11.2f}{t_np / t_t:>13.2f}")
             else:
                 print(f"{name:<28}{batch:>6}{t_np:>11.2f}{'-':>11}{'-':>13}")
