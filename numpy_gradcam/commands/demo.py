@@ -21,7 +21,7 @@ from ..models import MODEL_NAMES, load_model
 DEFAULT_NAME = "numpy-gradcam-demo"
 # A scene whose two shapes the model ranks first and second (scenes with two objects are unlike
 # its single-object training images, and in many of them one shape dominates the softmax).
-DEFAULT_SEED = 57
+DEFAULT_SEED = 112
 
 
 def add_parser(subparsers):
