@@ -2,10 +2,13 @@
 # # Lesson 12 — Choosing the layer: too shallow, too deep
 #
 # Grad-CAM needs a layer that still has a spatial layout **and** sees whole objects. We explain
-# the same images at `relu1` (64×64, edges), `relu2`, `relu3` and `relu4` (8×8, the default, the
-# last conv block) and score each by the **energy inside the object**,
-# $\sum_{(i,j)\in\text{mask}} H_{ij} / \sum_{ij} H_{ij}$. A layer after the global pooling has no
-# spatial extent at all.
+# scenes holding two shapes at `relu1` (64×64, edges), `relu2`, `relu3` and `relu4` (8×8, the
+# default, the last conv block), once for each shape's class, and measure how
+# **class-discriminative** each layer's map is: the share of the map's energy on the explained
+# class's own object, $\sum_{(i,j)\in\text{own}} H_{ij} / \sum_{ij} H_{ij}$, against the share on
+# the *other* object. A shallow layer responds to edges, which both shapes have: its map for
+# "circle" and its map for "square" light up both objects alike. A layer after the global pooling
+# has no spatial extent at all.
 
 # %%
 import numpy as np
@@ -15,15 +18,26 @@ import numpy_gradcam as ng
 from numpy_gradcam.figures import panels
 
 model = ng.load_model("tinycnn-gap")
-images, labels, masks = ng.datasets.make_shapes(8, seed=8)
-energy, maps = {}, {}
+images, labels, masks = ng.datasets.make_composites(16, seed=8)   # (16, 2) labels, (16, 2, H, W)
+
+
+def share(heatmap, mask):
+    """Per image: the fraction of the map's energy inside ``mask``."""
+    return (heatmap * mask).sum(axis=(1, 2)) / np.maximum(heatmap.sum(axis=(1, 2)), 1e-12)
+
+
+ratio, maps = {}, {}
 for layer in ("relu1", "relu2", "relu3", "relu4"):
-    e = ng.explain(model, images, target=list(labels), layer=layer)
-    print(f"{layer}: A {e.activations.shape}")
-    inside = (e.heatmap * masks).sum(axis=(1, 2)) / np.maximum(e.heatmap.sum(axis=(1, 2)), 1e-12)
-    energy[layer], maps[layer] = inside.mean(), e.heatmap[0]
-    print(f"        energy inside the object: {energy[layer]:.3f}")
-print(f"object area / image: {masks.mean():.3f} (a uniform map's energy)")
+    own, other = [], []
+    for k in (0, 1):                                   # explain each scene's two classes in turn
+        e = ng.explain(model, images, target=list(labels[:, k]), layer=layer)
+        own.append(share(e.heatmap, masks[:, k]))
+        other.append(share(e.heatmap, masks[:, 1 - k]))
+        maps.setdefault(layer, e.heatmap[0])
+    own, other = np.mean(own), np.mean(other)
+    ratio[layer] = own / other
+    print(f"{layer}: A {e.activations.shape}; energy on its own object {own:.3f}, "
+          f"on the other object {other:.3f}: ratio {ratio[layer]:.1f}")
 try:
     ng.explain(model, images[0], layer="gap")
     too_deep = None
@@ -33,15 +47,17 @@ except ValueError as error:
 
 # %%
 fig = panels([(images[0], "input")] + [(maps[k], k) for k in maps],
-             title="Lesson 12: the same class, four layers")
+             title=f"Lesson 12: class '{model.class_names[labels[0, 0]]}' at four layers")
 save(fig, "12_layers")
 
 # %% [markdown]
-# **Check.** The default layer `relu4` concentrates on the object better than the shallowest and
-# than a uniform map; a layer without spatial layout is refused.
+# **Check.** At the default layer `relu4` each class's map sits on its own object (several
+# times more energy there than on the other object); at `relu1` it does not tell the two classes
+# apart; a layer without spatial layout is refused.
 
 # %%
-assert energy["relu4"] > energy["relu1"], f"relu4 should beat relu1: {energy}"
-assert energy["relu4"] > 1.5 * masks.mean(), "relu4 should beat a uniform map"
+assert ratio["relu4"] > 3, f"relu4's map should favour its own object: {ratio}"
+assert ratio["relu1"] < 1.5, f"relu1's map should not be class-discriminative: {ratio}"
+assert ratio["relu4"] > 2 * ratio["relu1"], f"relu4 should discriminate far better: {ratio}"
 assert too_deep is not None, "explaining 'gap' (no spatial layout) must raise"
 print("lesson 12 passed")
