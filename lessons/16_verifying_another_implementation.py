@@ -17,7 +17,7 @@ from _lesson import figure_dir, save
 import numpy_gradcam as ng
 from numpy_gradcam.cam.upsampling import upsample
 from numpy_gradcam.figures import panels
-from numpy_gradcam.verification import check_file
+from numpy_gradcam.verification.checker import check_file
 
 model = ng.load_model("tinycnn-gap")
 images, labels, _ = ng.datasets.make_shapes(2, seed=12)

@@ -1,11 +1,11 @@
-"""Verification: the assignment checker (``numpy-gradcam check``) and its exercises.
+"""Verification: checking other implementations and students' code against the reference.
 
-- :mod:`.exercises`: each exercise's reference, the inputs Hypothesis draws, known mistakes;
-- :mod:`.checker`: :func:`check_file` runs a student's module, one child process per function;
-- :mod:`.worker`: what runs in that child.
+- :mod:`.vectors`: golden vectors of every stage for a documented set of cases;
+- :mod:`.verify`: compare someone's stages with them and diagnose the difference;
+- :mod:`.mistakes`: the catalogue of known mistakes and conventions the diagnosis tries;
+- :mod:`.checker`, :mod:`.exercises`, :mod:`.worker`: the assignment checker
+  (``numpy-gradcam check``).
+
+Nothing is imported here: the checker needs Hypothesis, a test dependency, and ``verify`` must
+work without it. Import the submodule you need.
 """
-
-from .checker import FunctionReport, Report, check_file
-from .exercises import ATOL, EXERCISES, RTOL
-
-__all__ = ["ATOL", "EXERCISES", "RTOL", "FunctionReport", "Report", "check_file"]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from numpy_gradcam.verification import EXERCISES, check_file
+from numpy_gradcam.verification.checker import check_file
+from numpy_gradcam.verification.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "lessons" / "solutions" / "gradcam_solutions.py"
