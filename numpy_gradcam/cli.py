@@ -13,7 +13,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("check", "demo", "evaluate", "explain", "figure", "train")
+COMMANDS = ("check", "demo", "evaluate", "explain", "figure", "train", "vectors", "verify")
 
 
 class Parser(argparse.ArgumentParser):

@@ -132,10 +132,12 @@ def test_every_command_but_check_works_without_hypothesis(tmp_path):
         "import sys; sys.modules['hypothesis'] = None\n"
         "from numpy_gradcam.cli import main\n"
         f"assert main(['demo', '--out', {str(tmp_path / 'demo.png')!r}]) == 0\n"
+        f"assert main(['vectors', 'export', {str(tmp_path / 'vectors')!r}]) == 0\n"
         f"sys.exit(main(['check', {str(student)!r}]))\n"
     )
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
     assert result.returncode == 2, result.stderr
     assert (tmp_path / "demo.png").is_file()
+    assert (tmp_path / "vectors" / "manifest.json").is_file()
     assert "pip install 'numpy-gradcam[check]'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,0 +1,39 @@
+"""``numpy-gradcam verify THEIRS.npz --case NAME``: compare your stages with a golden case.
+
+THEIRS.npz holds any subset of the stages, under the keys image, logits, probabilities, targets,
+activations, gradients, weights, cam, cam_normalized, heatmap, colored, overlay, each with the
+case's shape (see ``numpy-gradcam vectors export`` and ``docs/verification.md``). The report
+gives each stage's max absolute and relative error and the first stage that diverges; on a
+mismatch it names the known mistakes (softmax instead of logit, a missing or misplaced ReLU, the
+corner convention, ...) that reproduce your numbers.
+
+Exit code: 0 when every stage given matches; 1 on a mismatch; 2 for a usage error (an unknown
+case, a file without stage keys, a wrong shape, NaN, pickled objects).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "verify", help="compare another implementation's stages with a golden case, diagnose",
+        description=__doc__,
+    )
+    parser.add_argument("theirs", type=Path, metavar="THEIRS.npz",
+                        help="your stages, keyed by stage name")
+    parser.add_argument("--case", required=True, metavar="NAME",
+                        help="the golden case (e.g. gap-predicted; the list is in the docs)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args) -> int:
+    from ..verification.verify import verify
+
+    report = verify(args.theirs, args.case)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
+    return 0 if report.matches else 1

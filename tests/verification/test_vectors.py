@@ -1,0 +1,142 @@
+"""Golden vectors: the documented cases, every stage, deterministic bytes, a manifest whose
+sha256 and shapes describe the files, and vectors that re-verify as matching."""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from numpy_gradcam.cli import main
+from numpy_gradcam.io import load_npz
+from numpy_gradcam.models import load_model
+from numpy_gradcam.verification.vectors import CASE_NAMES, export, get_case
+from numpy_gradcam.verification.verify import verify
+from tests.verification.test_verify import hand_gradcam
+
+DOCUMENTED = ["gap-predicted", "gap-other-class", "gap-counterfactual", "gap-batch",
+              "gap-nonsquare", "gap-small", "fc-predicted", "fc-batch"]
+STAGE_KEYS = ["image", "logits", "probabilities", "targets", "activations", "gradients",
+              "weights", "cam", "cam_normalized", "heatmap", "colored", "overlay"]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("vectors")
+    manifest = export(directory)
+    return directory, manifest
+
+
+def test_the_documented_cases(exported):
+    _, manifest = exported
+    assert list(CASE_NAMES) == DOCUMENTED
+    assert sorted(manifest["cases"]) == sorted(DOCUMENTED)
+    assert manifest["stage_order"] == STAGE_KEYS
+    cases = manifest["cases"]
+    assert {case["model"] for case in cases.values()} == {"tinycnn-gap", "tinycnn-fc"}
+    assert cases["gap-counterfactual"]["conventions"]["counterfactual"] is True
+    assert cases["gap-predicted"]["conventions"] == {
+        "align_corners": False, "alpha": 0.4, "cmap": "jet", "counterfactual": False,
+        "eps": 1e-8, "layer": "relu4", "method": "gradcam", "normalize": True,
+        "preset": "paper", "relu": True, "score": "logit", "upsample": "bilinear"}
+    assert cases["gap-predicted"]["targets"] == [0]
+    assert cases["gap-other-class"]["targets"] == [1]
+    assert cases["gap-batch"]["targets"] == [2, 0, 1]
+    assert cases["fc-batch"]["targets"] == [0, 1]
+    nonsquare = cases["gap-nonsquare"]["stages"]
+    assert nonsquare["image"]["shape"] == [1, 3, 64, 96]
+    assert nonsquare["cam"]["shape"] == [1, 8, 12]
+    assert nonsquare["heatmap"] == {"shape": [1, 64, 96], "dtype": "float64"}
+    assert "non-square" in cases["gap-nonsquare"]["description"]
+    assert cases["gap-small"]["stages"]["cam"]["shape"] == [1, 4, 4]
+    assert cases["gap-batch"]["stages"]["targets"] == {"shape": [3], "dtype": "int64"}
+
+
+def test_every_file_is_listed_with_its_sha256(exported):
+    directory, manifest = exported
+    written = sorted(p.name for p in directory.iterdir())
+    assert written == sorted([*manifest["sha256"], "manifest.json"])
+    assert sorted(manifest["sha256"]) == sorted(
+        [f"{name}.npz" for name in DOCUMENTED]
+        + ["gap-small.json", "model-tinycnn-gap.npz", "model-tinycnn-fc.npz"])
+    for name, digest in manifest["sha256"].items():
+        assert hashlib.sha256((directory / name).read_bytes()).hexdigest() == digest
+    assert json.loads((directory / "manifest.json").read_text()) == manifest
+    total = sum(p.stat().st_size for p in directory.iterdir())
+    assert total < 10_000_000
+
+
+def test_each_case_holds_every_stage_with_the_manifest_shapes(exported):
+    directory, manifest = exported
+    for name in DOCUMENTED:
+        arrays = load_npz(directory / f"{name}.npz")
+        assert list(arrays) == STAGE_KEYS
+        for key, info in manifest["cases"][name]["stages"].items():
+            assert list(arrays[key].shape) == info["shape"] and str(arrays[key].dtype) == \
+                info["dtype"]
+
+
+def test_the_vectors_are_the_hand_written_gradcam(exported):
+    directory, _ = exported
+    for name in DOCUMENTED:
+        arrays = load_npz(directory / f"{name}.npz")
+        for stage, value in hand_gradcam(name).items():
+            np.testing.assert_allclose(arrays[stage], value, rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{name}: {stage}")
+
+
+def test_the_model_weights_are_written_once_per_model(exported):
+    directory, _ = exported
+    for name in ("tinycnn-gap", "tinycnn-fc"):
+        weights = load_npz(directory / f"model-{name}.npz")
+        shipped = load_model(name).state_dict()
+        assert list(weights) == list(shipped)
+        for key in shipped:
+            np.testing.assert_array_equal(weights[key], shipped[key])
+
+
+def test_the_small_case_is_plain_json(exported):
+    directory, _ = exported
+    data = json.loads((directory / "gap-small.json").read_text())
+    arrays = load_npz(directory / "gap-small.npz")
+    assert list(data) == sorted(STAGE_KEYS)
+    for key in STAGE_KEYS:
+        np.testing.assert_array_equal(np.array(data[key]), arrays[key])
+
+
+def test_export_is_deterministic(exported, tmp_path):
+    directory, _ = exported
+    export(tmp_path)
+    for path in directory.iterdir():
+        assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_exported_vectors_reverify_as_matching(exported):
+    directory, _ = exported
+    for name in DOCUMENTED:
+        report = verify(directory / f"{name}.npz", name)
+        assert report.matches and len(report.stages) == 12, report.text()
+
+
+def test_export_never_overwrites_without_force(tmp_path, capsys):
+    (tmp_path / "manifest.json").write_text("mine")
+    with pytest.raises(FileExistsError, match=r"manifest.json.*force"):
+        export(tmp_path)
+    assert (tmp_path / "manifest.json").read_text() == "mine"
+    assert main(["vectors", "export", str(tmp_path)]) == 2
+    assert len(capsys.readouterr().err.splitlines()) == 1
+    assert main(["vectors", "export", str(tmp_path), "--force"]) == 0
+    assert "8 cases" in capsys.readouterr().out
+    assert json.loads((tmp_path / "manifest.json").read_text())["format"] == 1
+
+
+def test_export_into_a_file_is_an_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match=r"not a directory"):
+        export(tmp_path / "file")
+
+
+def test_get_case():
+    assert get_case("gap-batch").target == [2, 0, 1]
+    with pytest.raises(ValueError, match=r"valid cases: gap-predicted, .*fc-batch"):
+        get_case("fc")
