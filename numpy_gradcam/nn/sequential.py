@@ -257,6 +257,10 @@ class Sequential:
                 new[key] = value.astype(np.int64)
                 continue
             new[key] = _validate.float_array(value, f"state[{key!r}]").astype(np.float64)
+            if key.endswith("running_var") and (new[key] < 0).any():
+                # 1/sqrt(running_var + eps) would be NaN at evaluation time.
+                raise ValueError(f"state[{key!r}] must be >= 0 (a variance), got minimum "
+                                 f"{new[key].min():.3g}")
         for name, layer in self.layers.items():
             for group in (layer.params, layer.buffers):
                 for k in group:

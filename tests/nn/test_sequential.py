@@ -119,6 +119,7 @@ def test_state_dict_round_trip_uses_pytorch_names():
     (lambda s: s.update({"conv1.weight": np.zeros((3, 2, 5, 5))}), r"conv1.weight.*\(3, 2, 3, 3\)"),
     (lambda s: s["fc.weight"].__setitem__((0, 0), np.nan), r"fc.weight.*finite"),
     (lambda s: s.update({"fc.bias": np.zeros(3, dtype=np.int64)}), r"fc.bias.*float"),
+    (lambda s: s["bn2.running_var"].__setitem__(0, -1.0), r"bn2.running_var.*must be >= 0"),
 ])
 def test_load_state_dict_names_the_first_mismatch_and_changes_nothing(mutate, match):
     model = small_model()
