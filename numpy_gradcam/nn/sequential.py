@@ -20,6 +20,8 @@ Names follow PyTorch: ``state_dict()`` keys are ``"<layer>.<param>"`` with PyTor
 from __future__ import annotations
 
 import keyword
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,16 +35,48 @@ from .relu import RULES, ReLU
 
 @dataclass
 class Trace:
-    """One forward pass: the input, each layer's output and each layer's cache (for backward)."""
+    """One forward pass: the input, each layer's output and each layer's cache (for backward).
+
+    A batch traced over several threads keeps one Trace per chunk of images in ``chunks``; its
+    ``outputs`` then joins each layer's chunks along the batch axis when first asked for.
+    """
 
     x: np.ndarray
-    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+    outputs: Mapping[str, np.ndarray] = field(default_factory=dict)
     caches: dict[str, object] = field(default_factory=dict)
+    chunks: list[Trace] | None = None
 
     @property
     def logits(self) -> np.ndarray:
         """The last layer's output, ``(N, num_classes)``."""
-        return next(reversed(self.outputs.values()))
+        return self.outputs[list(self.outputs)[-1]]
+
+
+class _JoinedOutputs(Mapping):
+    """Each layer's output of a chunked trace, concatenated along the batch axis on first use."""
+
+    def __init__(self, chunks: list[Trace]):
+        self._chunks, self._joined = chunks, {}
+
+    def __getitem__(self, name):
+        if name not in self._joined:
+            self._joined[name] = np.concatenate([chunk.outputs[name] for chunk in self._chunks])
+        return self._joined[name]
+
+    def __iter__(self):
+        return iter(self._chunks[0].outputs)
+
+    def __len__(self):
+        return len(self._chunks[0].outputs)
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="numpy-gradcam")
+    return _POOLS[threads]
 
 
 class Sequential:
@@ -53,6 +87,11 @@ class Sequential:
     """
 
     def __init__(self, layers, class_names=None, target_layer=None):
+        #: Threads an evaluation-mode pass splits the batch over (1: the plain serial path).
+        #: Training mode is always serial: BatchNorm needs the whole batch's statistics.
+        #: NumPy releases the GIL in copies, ufuncs and BLAS, so chunks of images run in
+        #: parallel; hold BLAS to one thread (OPENBLAS_NUM_THREADS=1) to avoid oversubscription.
+        self.threads = 1
         self.layers: dict[str, Layer] = {}
         for item in layers:
             if not (isinstance(item, tuple) and len(item) == 2):
@@ -117,6 +156,14 @@ class Sequential:
             )
         if x.shape[0] == 0:
             raise ValueError(f"x must hold at least one image, got shape {x.shape}")
+        threads = _validate.positive_int(self.threads, "model.threads")
+        if train or threads == 1 or x.shape[0] < 2:
+            return self._trace(x, train)
+        chunks = list(_pool(threads).map(lambda part: self._trace(part, False),
+                                         np.array_split(x, min(threads, x.shape[0]))))
+        return Trace(x, _JoinedOutputs(chunks), {}, chunks)
+
+    def _trace(self, x, train) -> Trace:
         trace = Trace(x)
         out = x
         for name, layer in self.layers.items():
@@ -174,6 +221,8 @@ class Sequential:
         layer = self._layer_name(layer)
         _validate.choice(rule, "rule", RULES)
         dout = self._check_seed(trace, dy)
+        if trace.chunks is not None:
+            return self._per_chunk(trace, dout, lambda t, d: self.backward_to(t, d, layer, rule))
         for name in reversed(self.layers):
             if name == layer:
                 return dout
@@ -184,9 +233,19 @@ class Sequential:
         """``∂(Σ dy·logits)/∂x``, shaped like ``x`` (after the leading target axis of ``dy``)."""
         _validate.choice(rule, "rule", RULES)
         dout = self._check_seed(trace, dy)
+        if trace.chunks is not None:
+            return self._per_chunk(trace, dout, lambda t, d: self.backward_to_input(t, d, rule))
         for name in reversed(self.layers):
             dout = self._backward_input(name, dout, trace, rule)
         return dout
+
+    def _per_chunk(self, trace: Trace, dy: np.ndarray, backward):
+        """Run ``backward(chunk_trace, chunk_dy)`` for each chunk in parallel; join the results
+        along the batch axis (``dy.ndim - 2``: after any leading target axis)."""
+        sizes = np.cumsum([len(chunk.x) for chunk in trace.chunks])[:-1]
+        parts = np.split(dy, sizes, axis=dy.ndim - 2)
+        results = list(_pool(len(trace.chunks)).map(backward, trace.chunks, parts))
+        return np.concatenate(results, axis=dy.ndim - 2)
 
     def _backward_input(self, name, dout, trace, rule):
         layer = self.layers[name]
@@ -204,6 +263,12 @@ class Sequential:
         dout = self._check_seed(trace, dy)
         if dout.ndim != 2:
             raise ValueError(f"dy must have shape (N, num_classes) for backward, got {dout.shape}")
+        if trace.chunks is not None:
+            sizes = np.cumsum([len(chunk.x) for chunk in trace.chunks])[:-1]
+            parts = list(_pool(len(trace.chunks)).map(
+                lambda t, d: self.backward(t, d, input_grad), trace.chunks, np.split(dout, sizes)))
+            grads = {k: sum(g[k] for _, g in parts) for k in parts[0][1]}
+            return (None if not input_grad else np.concatenate([dx for dx, _ in parts])), grads
         names = list(self.layers)
         first = next((i for i, n in enumerate(names) if self.layers[n].params), 0)
         grads = {}
