@@ -6,7 +6,11 @@ Reference net (numpy_gradcam.models.reference_net): conv(3→16) relu pool conv(
 conv(32→64) relu gap fc(64→10), input 3×64×64, float32. Times forward, forward + backward to
 ``relu3`` (what Grad-CAM needs), and forward + full backward (input and every parameter), at
 batch 1 and 64; prints the best of ``--repeats`` runs and the ratio NumPy/torch (< 1: NumPy faster).
-BLAS and torch are both limited to ``--threads`` threads (set before NumPy is imported).
+
+Both sides get ``--threads`` threads: torch through ``torch.set_num_threads``; NumPy by splitting
+the batch over ``model.threads`` worker threads, each with a single-threaded BLAS (set before
+NumPy is imported; more BLAS threads per worker would oversubscribe the cores). The serial NumPy
+column (one thread, ``model.threads = 1``) is the plain path, for reference.
 """
 
 import argparse
@@ -19,7 +23,7 @@ parser.add_argument("--repeats", type=int, default=20)
 parser.add_argument("--threads", type=int, default=2)
 args = parser.parse_args()
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
+    os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
 from timing import best_s  # noqa: E402  (bench/ is on sys.path when run as a script)
@@ -81,23 +85,27 @@ def main():
     except ImportError:
         have_torch = False
         print("torch is not installed: NumPy timings only (pip install -e '.[oracle]')")
-    print(f"reference net, float32, {args.threads} threads, best of {args.repeats}")
-    print(f"{'case':<28}{'batch':>6}{'numpy ms':>11}{'torch ms':>11}{'numpy/torch':>13}")
+    print(f"reference net, float32, {args.threads} threads each, best of {args.repeats}")
+    print(f"{'case':<28}{'batch':>6}{'serial ms':>11}{'numpy ms':>11}{'torch ms':>11}"
+          f"{'numpy/torch':>13}")
     for batch in (1, 64):
         rng = np.random.default_rng(0)
         x = rng.random((batch, 3, 64, 64)).astype(np.float32)
         dy = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
         # All NumPy cases first, then all torch cases: torch's OpenMP threads keep spinning for
         # a while after each call, and interleaving the two would charge that to NumPy.
+        model.threads = 1
+        serial = {name: best_ms(fn, args.repeats) for name, fn in numpy_cases(model, x, dy).items()}
+        model.threads = args.threads
         ours = {name: best_ms(fn, args.repeats) for name, fn in numpy_cases(model, x, dy).items()}
         theirs = ({name: best_ms(fn, args.repeats)
                    for name, fn in torch_cases(model, x, dy).items()} if have_torch else {})
         for name, t_np in ours.items():
+            row = f"{name:<28}{batch:>6}{serial[name]:>11.2f}{t_np:>11.2f}"
             if have_torch:
-                t_t = theirs[name]
-                print(f"{name:<28}{batch:>6}{t_np:>11.2f}{t_t:>11.2f}{t_np / t_t:>13.2f}")
+                print(f"{row}{theirs[name]:>11.2f}{t_np / theirs[name]:>13.2f}")
             else:
-                print(f"{name:<28}{batch:>6}{t_np:>11.2f}{'-':>11}{'-':>13}")
+                print(f"{row}{'-':>11}{'-':>13}")
         sys.stdout.flush()
 
 
