@@ -116,6 +116,13 @@ def fraction(value, name: str) -> float:
     return float(value)
 
 
+def flag(value, name: str) -> bool:
+    """``True`` or ``False`` (a Python or NumPy bool; not 0/1, not a string)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {describe(value)}")
+    return bool(value)
+
+
 def nonnegative(value, name: str) -> float:
     """A finite real number >= 0 (Python or NumPy scalar, not a bool)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_gradcam._validate import float_array
+from numpy_gradcam._validate import flag, float_array
 
 
 def combine(alpha, A, relu: bool = True) -> np.ndarray:
@@ -52,8 +52,7 @@ def combine(alpha, A, relu: bool = True) -> np.ndarray:
     """
     A = float_array(A, "A", ndim=4)
     alpha = float_array(alpha, "alpha", ndim=(2, 4))
-    if not isinstance(relu, (bool, np.bool_)):
-        raise TypeError(f"relu must be True or False, got {relu!r} ({type(relu).__name__})")
+    relu = flag(relu, "relu")
 
     N, K = A.shape[:2]
     if alpha.ndim == 2:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_gradcam._validate import describe, float_array, nonnegative
+from numpy_gradcam._validate import flag, float_array, nonnegative
 
 
 def normalize(L, eps: float = 1e-8, eps_in_denominator: bool = False) -> np.ndarray:
@@ -49,10 +49,7 @@ def normalize(L, eps: float = 1e-8, eps_in_denominator: bool = False) -> np.ndar
     """
     L = float_array(L, "L", ndim=(2, 3, 4))
     eps = nonnegative(eps, "eps")
-    if not isinstance(eps_in_denominator, (bool, np.bool_)):
-        raise TypeError(
-            f"eps_in_denominator must be True or False, got {describe(eps_in_denominator)}"
-        )
+    eps_in_denominator = flag(eps_in_denominator, "eps_in_denominator")
     if L.shape[-2] == 0 or L.shape[-1] == 0:
         raise ValueError(
             f"L must have a non-empty height and width (last two axes), got shape {L.shape}"

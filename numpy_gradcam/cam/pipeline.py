@@ -55,12 +55,6 @@ VARIANT_OPTIONS = {
 METHOD_OPTIONS = ("batch_size", "patch", "stride", "fill", *VARIANT_OPTIONS)
 
 
-def _flag(value, name: str) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {_validate.describe(value)}")
-    return bool(value)
-
-
 def _takers(option: str) -> str:
     return ", ".join(repr(name) for name, m in METHODS.items() if option in m.options)
 
@@ -187,8 +181,10 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
     _validate.choice(preset, "preset", PRESETS)
     _validate.choice(score, "score", SCORES)
     _validate.choice(upsample, "upsample", UPSAMPLE_MODES)
-    counterfactual, relu = _flag(counterfactual, "counterfactual"), _flag(relu, "relu")
-    align_corners, normalize = _flag(align_corners, "align_corners"), _flag(normalize, "normalize")
+    counterfactual = _validate.flag(counterfactual, "counterfactual")
+    relu = _validate.flag(relu, "relu")
+    align_corners = _validate.flag(align_corners, "align_corners")
+    normalize = _validate.flag(normalize, "normalize")
     alpha = _validate.fraction(alpha, "alpha")
     eps = _validate.nonnegative(eps, "eps")
     spec = METHODS[method]

@@ -50,7 +50,7 @@ import math
 
 import numpy as np
 
-from numpy_gradcam._validate import choice, describe, float_array
+from numpy_gradcam._validate import choice, describe, flag, float_array
 
 MODES = ("bilinear", "nearest", "bicubic")
 
@@ -130,8 +130,7 @@ def interpolation_matrix(n_in: int, n_out: int, mode: str = "bilinear",
     n_in = _check_length(n_in, "n_in")
     n_out = _check_length(n_out, "n_out")
     choice(mode, "mode", MODES)
-    if not isinstance(align_corners, (bool, np.bool_)):
-        raise TypeError(f"align_corners must be True or False, got {describe(align_corners)}")
+    align_corners = flag(align_corners, "align_corners")
     if mode == "nearest" and align_corners:
         raise ValueError(
             "align_corners=True is not defined for mode='nearest' (as in PyTorch); "
