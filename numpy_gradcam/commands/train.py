@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import datasets, models, training
+from .. import _validate, datasets, models, training
 from ..io import atomic_write, save_json, save_npz, sha256_file
 
 HELDOUT_SEED = 1_000_003
@@ -69,12 +69,6 @@ def add_parser(subparsers):
     return parser
 
 
-def _positive(value, name, minimum=1):
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return value
-
-
 def _parse_widths(text):
     if text is None:
         return list(models.WIDTHS)
@@ -90,11 +84,11 @@ def _parse_widths(text):
 
 def check_args(args):
     """Every argument error, before any time is spent training."""
-    _positive(args.epochs, "--epochs")
-    _positive(args.n_train, "--n-train")
-    _positive(args.batch_size, "--batch-size")
-    _positive(args.n_heldout, "--n-heldout")
-    _positive(args.warmup, "--warmup", minimum=0)
+    _validate.positive_int(args.epochs, "--epochs")
+    _validate.positive_int(args.n_train, "--n-train")
+    _validate.positive_int(args.batch_size, "--batch-size")
+    _validate.positive_int(args.n_heldout, "--n-heldout")
+    _validate.positive_int(args.warmup, "--warmup", minimum=0)
     if args.seed < 0 or args.seed == HELDOUT_SEED:
         raise ValueError(f"--seed must be an integer >= 0 other than {HELDOUT_SEED} (the "
                          f"held-out data's seed), got {args.seed}")

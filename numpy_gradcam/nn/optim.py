@@ -25,14 +25,6 @@ import numpy as np
 from .. import _validate
 
 
-def _non_negative(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number >= 0, got {_validate.describe(value)}")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return float(value)
-
-
 class Optimizer:
     """The shared part: the parameters, their checks, and the loop over them in ``step``."""
 
@@ -45,7 +37,7 @@ class Optimizer:
                 raise TypeError(f"params[{name!r}] must be a float64 array (the live parameter), "
                                 f"got {_validate.describe(p)}")
         self.params = params
-        self.lr = _non_negative(lr, "lr")
+        self.lr = _validate.nonnegative(lr, "lr")
         self.t = 0
         self.state: dict[str, dict[str, np.ndarray]] = {name: {} for name in params}
 
@@ -88,8 +80,8 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
-        self.momentum = _non_negative(momentum, "momentum")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+        self.momentum = _validate.nonnegative(momentum, "momentum")
+        self.weight_decay = _validate.nonnegative(weight_decay, "weight_decay")
 
     def _update(self, p, g, state):
         if self.weight_decay:
@@ -131,11 +123,11 @@ class Adam(Optimizer):
             raise ValueError(f"betas must be a pair (beta1, beta2), got "
                              f"{_validate.describe(betas)}")
         for i, b in enumerate(betas):
-            if not 0.0 <= _non_negative(b, f"betas[{i}]") < 1.0:
+            if not 0.0 <= _validate.nonnegative(b, f"betas[{i}]") < 1.0:
                 raise ValueError(f"betas[{i}] must be in [0, 1), got {b}")
         self.beta1, self.beta2 = float(betas[0]), float(betas[1])
-        self.eps = _non_negative(eps, "eps")
-        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+        self.eps = _validate.nonnegative(eps, "eps")
+        self.weight_decay = _validate.nonnegative(weight_decay, "weight_decay")
         if not isinstance(decoupled, bool):
             raise TypeError(f"decoupled must be True or False, got {_validate.describe(decoupled)}")
         self.decoupled = decoupled
