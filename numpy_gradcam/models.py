@@ -21,7 +21,6 @@ timings were first measured.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from . import _validate
@@ -116,10 +115,6 @@ def data_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "data"
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def load_model(name: str = "tinycnn-gap") -> Sequential:
     """A trained model shipped in ``data/``: one of :data:`MODEL_NAMES`.
 
@@ -135,14 +130,13 @@ def load_model(name: str = "tinycnn-gap") -> Sequential:
             f"the weights of {name!r} are not in {folder} (expected {card_path.name} and "
             f"{weights_path.name}); reinstall numpy-gradcam"
         )
-    from .io import load_json, load_npz
+    from .io import load_json, load_npz, sha256_file
 
     card = load_json(card_path)                                 # ValueError names the file
     if not isinstance(card, dict) or not all(key in card for key in CARD_KEYS):
         raise ValueError(f"the model card {card_path} must be a JSON object with the keys "
                          f"{', '.join(CARD_KEYS)}; it is corrupted or was changed")
-    raw = weights_path.read_bytes()
-    digest = sha256_bytes(raw)
+    digest = sha256_file(weights_path)
     if digest != card["sha256"]:
         raise ValueError(
             f"the weights file {weights_path} has sha256 {digest[:16]}…, but its model card "
