@@ -38,12 +38,13 @@ import numpy as np
 from .. import _validate
 from ..nn.losses import softmax
 from ..nn.sequential import Sequential
-from . import blending, colormaps, combination, normalization, upsampling
+from . import combination, normalization, upsampling
 from .explanation import Explanation
 from .gradients import SCORES, resolve_targets, seed
 from .methods import METHODS, Context, eigencam, gradcam_plusplus, scorecam
+from .presets import PRESETS, Preset
+from .presets.paper import DEFAULTS, color_and_blend
 
-PRESETS = ("paper",)
 UPSAMPLE_MODES = ("bilinear", "nearest", "bicubic")
 FUSIONS = ("mean", "max")
 #: Method-specific options and their accepted values (None: validated on its own).
@@ -123,11 +124,40 @@ def _feature_stage(spec, context: Context, layer: str):
     return A, dy_dA, alpha, L
 
 
+def _resolve_preset(name: str, method: str, spec, conventions: dict, options: dict,
+                    layers) -> Preset:
+    """The preset named ``name``; fills ``conventions`` (explain's options that a preset fixes,
+    None when not given) and the method variants it selects into ``options``, in place."""
+    preset = PRESETS[_validate.choice(name, "preset", tuple(PRESETS))]
+    if preset.name == "paper":
+        conventions.update({k: DEFAULTS[k] if v is None else v for k, v in conventions.items()})
+        return preset
+    given = [k for k, v in conventions.items() if v is not None]
+    if given:
+        raise ValueError(f"preset {name!r} fixes {', '.join(given)} (its library's conventions: "
+                         f"see numpy_gradcam.cam.presets); leave them unset, or use "
+                         f"preset='paper' and choose each convention yourself")
+    if method not in preset.methods:
+        raise ValueError(f"preset {name!r} covers the methods {', '.join(preset.methods)}; "
+                         f"got method={method!r}")
+    if layers is not None:
+        raise ValueError(f"preset {name!r} explains one layer; layers=[...] (several, fused) "
+                         f"needs preset='paper'")
+    for option, value in preset.method_options.items():
+        if option not in spec.options:
+            continue
+        if options.get(option, value) != value:
+            raise ValueError(f"preset {name!r} uses {option}={value!r}, got {options[option]!r}")
+        options[option] = value
+    conventions.update(DEFAULTS, relu=preset.relu)
+    return preset
+
+
 def explain(model: Sequential, x, target=None, layer=None, method: str = "gradcam", *,
-            counterfactual: bool = False, relu: bool = True, score: str = "logit",
-            preset: str = "paper", upsample: str = "bilinear", align_corners: bool = False,
-            normalize: bool = True, eps: float = 1e-8, cmap="jet",
-            alpha: float = 0.4, layers=None, fusion: str | None = None,
+            counterfactual: bool = False, relu: bool | None = None, score: str | None = None,
+            preset: str = "paper", upsample: str | None = None, align_corners: bool | None = None,
+            normalize: bool | None = None, eps: float | None = None, cmap=None,
+            alpha: float | None = None, layers=None, fusion: str | None = None,
             batch_size: int | None = None, gradcampp_form: str | None = None,
             scorecam_variant: str | None = None, eigencam_variant: str | None = None,
             patch=None, stride=None, fill: float | None = None) -> Explanation:
@@ -178,20 +208,23 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
         raise TypeError(f"model must be a numpy_gradcam model (Sequential), "
                         f"got {_validate.describe(model)}")
     _validate.choice(method, "method", tuple(METHODS))
-    _validate.choice(preset, "preset", PRESETS)
-    _validate.choice(score, "score", SCORES)
-    _validate.choice(upsample, "upsample", UPSAMPLE_MODES)
-    counterfactual = _validate.flag(counterfactual, "counterfactual")
-    relu = _validate.flag(relu, "relu")
-    align_corners = _validate.flag(align_corners, "align_corners")
-    normalize = _validate.flag(normalize, "normalize")
-    alpha = _validate.fraction(alpha, "alpha")
-    eps = _validate.nonnegative(eps, "eps")
     spec = METHODS[method]
-    _check_applicable(method, spec, counterfactual, score, layer, layers)
     options = _method_options(method, spec, dict(
         batch_size=batch_size, gradcampp_form=gradcampp_form, scorecam_variant=scorecam_variant,
         eigencam_variant=eigencam_variant, patch=patch, stride=stride, fill=fill))
+    conventions = dict(relu=relu, score=score, upsample=upsample, align_corners=align_corners,
+                       normalize=normalize, eps=eps, cmap=cmap, alpha=alpha)
+    chosen = _resolve_preset(preset, method, spec, conventions, options, layers)
+    score = _validate.choice(conventions["score"], "score", SCORES)
+    upsample = _validate.choice(conventions["upsample"], "upsample", UPSAMPLE_MODES)
+    counterfactual = _validate.flag(counterfactual, "counterfactual")
+    relu = _validate.flag(conventions["relu"], "relu")
+    align_corners = _validate.flag(conventions["align_corners"], "align_corners")
+    normalize = _validate.flag(conventions["normalize"], "normalize")
+    alpha = _validate.fraction(conventions["alpha"], "alpha")
+    eps = _validate.nonnegative(conventions["eps"], "eps")
+    cmap = conventions["cmap"]
+    _check_applicable(method, spec, counterfactual, score, layer, layers)
     if fusion is not None:
         if layers is None:
             raise ValueError("fusion applies to several layers: give layers=[...] as well")
@@ -224,13 +257,17 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
         L = np.maximum(L, 0) if relu else L
         L_norm = normalization.normalize(L, eps=eps) if normalize else L
         heatmap, layer = L_norm, None                                  # already (H, W)
+        colored, overlay = color_and_blend(heatmap, x4, cmap, alpha)   # 6. colour, 7. blend
     elif names is None:
         # 2. the gradient at the layer and the method's weights, 3. the combination
         A, dy_dA, alpha_k, L = _feature_stage(spec, context, layer)
         L = np.maximum(L, 0) if relu else L                            # (N, h, w)
-        # 4. normalisation, 5. upsampling to the input size
-        L_norm = normalization.normalize(L, eps=eps) if normalize else L
-        heatmap = upsampling.upsample(L_norm, (H, W), mode=upsample, align_corners=align_corners)
+        # 4. normalisation, 5. upsampling to the input size, 6. colour, 7. blend (the preset's)
+        rendering = chosen.render(L, x4, dict(upsample=upsample, align_corners=align_corners,
+                                              normalize=normalize, eps=eps, cmap=cmap,
+                                              alpha=alpha))
+        L_norm, heatmap = rendering.cam_normalized, rendering.heatmap
+        colored, overlay = rendering.colored, rendering.overlay
     else:
         # 2-5 for each layer, then the fusion of the upsampled maps
         maps = []
@@ -244,22 +281,20 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
         L = stacked.mean(axis=0) if (fusion or "mean") == "mean" else stacked.max(axis=0)
         L_norm = normalization.normalize(L, eps=eps) if normalize else L
         heatmap, layer = L_norm, "+".join(names)
+        colored, overlay = color_and_blend(heatmap, x4, cmap, alpha)   # 6. colour, 7. blend
         options.update(layers=tuple(names), fusion=fusion or "mean")
     if spec.space == "feature" and spec.saliency is not None:
         # guided Grad-CAM: the input-space factor times the upsampled map, in every channel
         saliency = spec.saliency(context) * heatmap[:, None]           # (N, C, H, W)
-    # 6. colour, 7. blend (bicubic may overshoot [0, 1]; colour what the colormap can show)
-    colored = colormaps.colormap(np.clip(heatmap, 0.0, 1.0), cmap)      # (N, 3, H, W)
-    overlay = blending.blend(x4, colored, alpha)
 
     explanation = Explanation(
         method=method, layer=layer, image=x4, logits=trace.logits,
         probabilities=softmax(trace.logits), targets=targets, activations=A, gradients=dy_dA,
         weights=alpha_k, cam=L, cam_normalized=L_norm, heatmap=heatmap, colored=colored,
         overlay=overlay, saliency=saliency, class_names=model.class_names,
-        options=dict(counterfactual=counterfactual, relu=relu, score=score, preset=preset,
-                     upsample=upsample, align_corners=align_corners,
-                     normalize=normalize, eps=eps, cmap=getattr(cmap, "name", cmap),
-                     alpha=alpha, **options),
+        options={**dict(counterfactual=counterfactual, relu=relu, score=score, preset=preset),
+                 **(dict(upsample=upsample, align_corners=align_corners, normalize=normalize,
+                         eps=eps, cmap=getattr(cmap, "name", cmap), alpha=alpha)
+                    if chosen.name == "paper" else chosen.conventions), **options},
     )
     return explanation.single() if single else explanation
