@@ -6,8 +6,14 @@ bounded, no deadline: a red CI always means a real defect, never an unlucky draw
 
 Oracle tests compare against torch. Without torch they are skipped, unless
 ``NUMPY_GRADCAM_REQUIRE_TORCH=1`` (set by ``.ci/run``), where a missing torch is a failure.
+
+Preset tests compare against the real libraries (pytorch-grad-cam, Captum, torch-cam, OpenCV,
+TensorFlow/Keras, tf-keras-vis; ``require_library``). Without one its tests are skipped, unless
+``NUMPY_GRADCAM_REQUIRE_LIBRARIES`` names it (a comma-separated list of import names, set by
+``.ci/run`` in the environments that install them), where a missing one is a failure.
 """
 
+import importlib
 import os
 
 import matplotlib
@@ -43,3 +49,18 @@ def require_torch():
 @pytest.fixture
 def torch():
     return require_torch()
+
+
+def require_library(name: str):
+    """Import the library ``name`` (its import name, e.g. ``"pytorch_grad_cam"``) for a preset's
+    oracle test: skip without it, or fail when ``NUMPY_GRADCAM_REQUIRE_LIBRARIES`` lists it."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError as error:
+        required = os.environ.get("NUMPY_GRADCAM_REQUIRE_LIBRARIES", "").split(",")
+        if name in required:
+            pytest.fail(f"{name} is required here (NUMPY_GRADCAM_REQUIRE_LIBRARIES): {error}")
+        pytest.skip(f"{name} is not installed (the library's preset is checked against it)")
+    if name == "torch" or name.startswith(("pytorch_grad_cam", "captum", "torchcam")):
+        importlib.import_module("torch").set_num_threads(2)
+    return module
