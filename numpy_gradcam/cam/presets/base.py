@@ -81,5 +81,5 @@ def to_uint8(values: np.ndarray) -> np.ndarray:
     if values.size and (not np.isfinite(values).all() or values.min() < 0
                         or values.max() >= 256):
         raise ValueError(f"values must lie in [0, 256) to be cast to uint8, got values in "
-                         f"[{np.nanmin(values):.6g}, {np.nanmax(values):.6g}]")
+                         f"[{values.min():.6g}, {values.max():.6g}]")
     return values.astype(np.uint8)

@@ -1,0 +1,187 @@
+"""The ``pytorch-grad-cam`` preset and the OpenCV conventions it rests on.
+
+Without the library: hand-worked cases of each convention and the preset's errors. With
+pytorch-grad-cam and OpenCV installed (``require_library``): the real ``cv2`` functions and the
+real ``GradCAM``/``show_cam_on_image`` on the shipped models, stage by stage.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import numpy_gradcam as ng
+from numpy_gradcam.cam.presets import PRESETS
+from numpy_gradcam.cam.presets.base import to_uint8
+from numpy_gradcam.cam.presets.opencv import JET, apply_colormap_jet, resize_linear
+from numpy_gradcam.cam.presets.pytorch_grad_cam import scale_cam_image, show_cam_on_image
+from numpy_gradcam.datasets import make_shapes
+from tests.conftest import require_library
+
+PRESET = "pytorch-grad-cam"
+TOL = 1e-5
+
+
+@pytest.fixture(scope="module")
+def model():
+    return ng.load_model("tinycnn-gap")
+
+
+@pytest.fixture(scope="module")
+def images():
+    x, labels, _ = make_shapes(3, seed=5)
+    return x, [int(c) for c in (labels + 1) % 4]                     # not only the predicted
+
+
+# --- the conventions, by hand ---------------------------------------------------------------
+
+def test_opencv_jet_table_ends_and_break_points():
+    # OpenCV's jet runs from dark blue (0, 0, 128) to dark red (128, 0, 0), 4 levels a step
+    assert JET[0].tolist() == [0, 0, 128]
+    assert JET[1].tolist() == [0, 0, 132]
+    assert JET[255].tolist() == [128, 0, 0]
+    assert JET[32].tolist() == [0, 0, 255]
+    assert JET[96].tolist() == [2, 255, 254]
+    assert JET[159].tolist() == [254, 255, 1]          # blue: the table's odd entry (not 2)
+    assert JET[160].tolist() == [255, 252, 0]
+
+
+def test_apply_colormap_is_bgr_unless_asked_for_rgb():
+    u8 = np.array([[0, 255]], dtype=np.uint8)
+    assert apply_colormap_jet(u8).tolist() == [[[128, 0, 0], [0, 0, 128]]]
+    assert apply_colormap_jet(u8, bgr=False).tolist() == [[[0, 0, 128], [128, 0, 0]]]
+    with pytest.raises(TypeError, match="uint8"):
+        apply_colormap_jet(np.zeros((2, 2)))
+
+
+def test_to_uint8_truncates_and_refuses_what_would_wrap():
+    assert to_uint8(np.array([0.0, 254.999, 255.5, 1.9])).tolist() == [0, 254, 255, 1]
+    for bad in (256.0, -0.5, np.nan):
+        with pytest.raises(ValueError, match=r"\[0, 256\)"):
+            to_uint8(np.array([bad]))
+
+
+def test_scale_cam_image_puts_the_epsilon_in_the_denominator():
+    L = np.array([[[1.0, 2.0], [3.0, 4.0]]])
+    expected = np.array([[[0.0, 1.0], [2.0, 3.0]]]) / (3.0 + 1e-7)
+    assert scale_cam_image(L).dtype == np.float32
+    np.testing.assert_allclose(scale_cam_image(L), expected, rtol=1e-7)
+    assert scale_cam_image(np.zeros((1, 2, 2))).tolist() == [[[0.0, 0.0], [0.0, 0.0]]]
+
+
+def test_show_cam_on_image_blends_half_and_half_then_rescales_by_the_maximum():
+    image = np.full((1, 3, 1, 2), 0.2)
+    mask = np.array([[[0.0, 1.0]]])                     # jet entries 0 (0,0,128) and 255 (128,0,0)
+    colored, overlay = show_cam_on_image(image, mask)
+    np.testing.assert_array_equal(colored[0, :, 0, 0] * 255, [0, 0, 128])
+    blend = 0.5 * np.array([[0, 0, 128], [128, 0, 0]]) / 255 + 0.5 * 0.2      # (pixel, rgb)
+    expected = np.floor(255 * blend / blend.max() + 1e-9) / 255
+    np.testing.assert_allclose(overlay[0, :, 0, :].T, expected, atol=1e-7)
+
+
+def test_resize_linear_has_half_pixel_centres():
+    # 2 → 4 with half-pixel centres: outputs sample at 0.25 - 0.5 → clamped 0, 0.25, 0.75, 1
+    out = resize_linear(np.array([[[0.0, 1.0]]]), (1, 4))
+    np.testing.assert_allclose(out[0, 0], [0.0, 0.25, 0.75, 1.0], atol=1e-7)
+
+
+def test_the_preset_fixes_its_conventions(model, images):
+    x, targets = images
+    for option, value in [("cmap", "hot"), ("alpha", 0.5), ("upsample", "nearest"),
+                          ("relu", True), ("eps", 1e-7), ("score", "softmax")]:
+        with pytest.raises(ValueError, match=f"fixes {option}"):
+            ng.explain(model, x, targets, preset=PRESET, **{option: value})
+    with pytest.raises(ValueError, match="covers the methods"):
+        ng.explain(model, x, targets, method="occlusion", preset=PRESET)
+    with pytest.raises(ValueError, match="one layer"):
+        ng.explain(model, x, targets, layers=["relu3", "relu4"], preset=PRESET)
+    with pytest.raises(ValueError, match="gradcampp_form='pytorch-grad-cam'"):
+        ng.explain(model, x, targets, method="gradcam++", gradcampp_form="paper", preset=PRESET)
+    with pytest.raises(ValueError, match=r"'paper'.*'pytorch-grad-cam'"):
+        ng.explain(model, x, targets, preset="pytorch_grad_cam")
+
+
+def test_the_preset_records_its_conventions_and_renders_uint8_stages(model, images):
+    x, targets = images
+    e = ng.explain(model, x, targets, preset=PRESET)
+    assert e.options["preset"] == PRESET and "COLORMAP_JET" in e.options["cmap"]
+    assert e.heatmap.dtype == np.float32 and e.heatmap.shape == (3, 64, 64)
+    np.testing.assert_allclose(e.heatmap.max(axis=(1, 2)), 1.0, atol=1e-6)
+    for stage in (e.colored, e.overlay):
+        levels = stage * 255
+        np.testing.assert_allclose(levels, np.round(levels), atol=1e-4)
+    assert PRESETS[PRESET].methods[0] == "gradcam"
+
+
+# --- against OpenCV and pytorch-grad-cam ------------------------------------------------------
+
+def test_jet_table_equals_opencv():
+    cv2 = require_library("cv2")
+    u8 = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    np.testing.assert_array_equal(apply_colormap_jet(u8), cv2.applyColorMap(u8, cv2.COLORMAP_JET))
+
+
+@given(h=st.integers(1, 12), w=st.integers(1, 12), H=st.integers(1, 70), W=st.integers(1, 70),
+       seed=st.integers(0, 2**32 - 1))
+def test_resize_linear_equals_opencv(h, w, H, W, seed):
+    cv2 = require_library("cv2")
+    maps = np.random.default_rng(seed).random((1, h, w)).astype(np.float32)
+    theirs = cv2.resize(maps[0], (W, H))                               # dsize is (width, height)
+    np.testing.assert_allclose(resize_linear(maps, (H, W))[0], theirs.reshape(H, W), atol=1e-6)
+
+
+def _pgc_cam(kind, model, x, targets):
+    """pytorch-grad-cam's ``kind`` on the torch copy of ``model``: (cam object, grayscale maps)."""
+    torch = require_library("torch")
+    pgc = require_library("pytorch_grad_cam")
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    from numpy_gradcam.oracle import to_torch
+
+    torch_model = to_torch(model).float().eval()
+    cam = getattr(pgc, kind)(model=torch_model, target_layers=[torch_model.relu4])
+    kwargs = {"targets": [ClassifierOutputTarget(c) for c in targets]}
+    grayscale = cam(input_tensor=torch.tensor(x, dtype=torch.float32), **kwargs)
+    return cam, grayscale
+
+
+@pytest.mark.parametrize("name", ["tinycnn-gap", "tinycnn-fc"])
+def test_gradcam_stage_by_stage(name, images):
+    require_library("pytorch_grad_cam")
+    from pytorch_grad_cam.utils.image import scale_cam_image as pgc_scale
+    from pytorch_grad_cam.utils.image import show_cam_on_image as pgc_show
+
+    model = ng.load_model(name)
+    x, targets = images
+    cam, grayscale = _pgc_cam("GradCAM", model, x, targets)
+    e = ng.explain(model, x, targets, preset=PRESET)
+    A = cam.activations_and_grads.activations[0].numpy()
+    dy_dA = cam.activations_and_grads.gradients[0].numpy()
+    weights = cam.get_cam_weights(None, None, None, A, dy_dA)
+    L = np.maximum((weights[:, :, None, None] * A).sum(axis=1), 0)
+    for ours, theirs, stage in [(e.activations, A, "activations"), (e.gradients, dy_dA, "dy_dA"),
+                                (e.weights, weights, "weights"), (e.cam, L, "cam"),
+                                (e.cam_normalized, pgc_scale(L), "cam_normalized"),
+                                (e.heatmap, grayscale, "heatmap")]:
+        scale = max(1.0, np.abs(theirs).max())
+        assert np.abs(ours - theirs).max() / scale <= TOL, stage
+    # colour and blend from the library's own mask: the uint8 stages must agree exactly
+    img = np.moveaxis(x, 1, -1).astype(np.float32)
+    colored, overlay = show_cam_on_image(x, grayscale)
+    for n in range(len(x)):
+        theirs = pgc_show(img[n], grayscale[n], use_rgb=True)           # (H, W, 3) uint8
+        np.testing.assert_array_equal(np.rint(np.moveaxis(overlay[n], 0, -1) * 255), theirs)
+    cv2 = require_library("cv2")
+    rgb = cv2.cvtColor(cv2.applyColorMap(np.uint8(255 * grayscale[0]), cv2.COLORMAP_JET),
+                       cv2.COLOR_BGR2RGB)
+    np.testing.assert_array_equal(np.rint(np.moveaxis(colored[0], 0, -1) * 255), rgb)
+
+
+@pytest.mark.parametrize("method, kind", [("gradcam++", "GradCAMPlusPlus"),
+                                          ("xgradcam", "XGradCAM"), ("hirescam", "HiResCAM"),
+                                          ("layercam", "LayerCAM"), ("scorecam", "ScoreCAM")])
+def test_the_family_matches_the_library(method, kind, model, images):
+    x, targets = images
+    _, grayscale = _pgc_cam(kind, model, x, targets)
+    e = ng.explain(model, x, targets, method=method, preset=PRESET)
+    assert np.abs(e.heatmap - grayscale).max() <= TOL, method
