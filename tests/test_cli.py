@@ -56,7 +56,22 @@ def test_explain_writes_an_overlay_at_the_image_resolution(scene, tmp_path, caps
     assert "for 'square' at layer relu4" in capsys.readouterr().out
 
 
+def test_explain_preset_renders_as_the_library_at_the_image_resolution(scene, tmp_path):
+    import numpy_gradcam as ng
+    from numpy_gradcam.io import load_image
+
+    out = tmp_path / "pgc.png"
+    assert run_cli("explain", scene, "--preset", "pytorch-grad-cam", "--out", out) == 0
+    image = load_image(scene)
+    e = ng.explain(ng.load_model("tinycnn-gap"), image, preset="pytorch-grad-cam")
+    assert image.shape == (3, 64, 64)                  # the model's size: no resize in between
+    np.testing.assert_allclose(load_image(out), e.overlay, atol=1e-6)   # uint8 levels, same
+    assert run_cli("explain", scene, "--out", tmp_path / "paper.png") == 0
+    assert np.abs(load_image(tmp_path / "paper.png") - e.overlay).max() > 0.1
+
+
 @pytest.mark.parametrize("args, message", [
+    (["--preset", "pytorch-grad-cam", "--cmap", "hot"], "preset 'pytorch-grad-cam' fixes cmap"),
     (["--target", "7"], r"class index in [0, 3], got 7"),
     (["--target", "dog"], "known: circle, square, triangle, cross"),
     (["--layer", "conv9"], "layer must be one of"),

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate
-from ..cam import blending, colormaps, explain, upsampling
+from ..cam import explain
 from ..cam.methods import METHODS
+from ..cam.presets import PRESETS
 from ..io import load_image, save_png
 from ..models import MODEL_NAMES, load_model
 
@@ -33,9 +34,14 @@ def add_parser(subparsers):
                              "conv ReLU)")
     parser.add_argument("--method", default="gradcam", choices=sorted(METHODS),
                         help="default: %(default)s")
-    parser.add_argument("--alpha", type=float, default=0.4,
-                        help="overlay weight of the coloured map, in [0, 1] (default: %(default)s)")
-    parser.add_argument("--cmap", default="jet", help="matplotlib colormap (default: %(default)s)")
+    parser.add_argument("--preset", default="paper", choices=list(PRESETS),
+                        help="whose conventions render the map: the paper's (default) or a "
+                             "library's, reproduced exactly (see numpy_gradcam.cam.presets)")
+    parser.add_argument("--alpha", type=float, default=None,
+                        help="overlay weight of the coloured map, in [0, 1] (default: 0.4; "
+                             "preset 'paper' only)")
+    parser.add_argument("--cmap", default=None,
+                        help="matplotlib colormap (default: jet; preset 'paper' only)")
     parser.add_argument("--counterfactual", action="store_true",
                         help="explain what lowers the class score (negated gradients)")
     parser.add_argument("--out", type=Path, default=None,
@@ -54,18 +60,23 @@ def parse_target(text):
     return int(text) if re.fullmatch(r"-?[0-9]+", text) else text
 
 
+#: explain's options that the paper preset's rendering reads.
+RENDER_OPTIONS = ("upsample", "align_corners", "normalize", "eps", "cmap", "alpha")
+
+
 def run(args) -> int:
-    _validate.fraction(args.alpha, "--alpha")
+    if args.alpha is not None:
+        _validate.fraction(args.alpha, "--alpha")
     model = load_model(args.model)
     original = load_image(args.image)                                   # (3, H0, W0)
     size = tuple(model.card["input_size"][1:])
     x = load_image(args.image, size=size)                               # (3, h_in, w_in)
     e = explain(model, x, target=parse_target(args.target), layer=args.layer,
                 method=args.method, counterfactual=args.counterfactual, cmap=args.cmap,
-                alpha=args.alpha)
-    heatmap = upsampling.upsample(e.cam_normalized[None], original.shape[1:])   # (1, H0, W0)
-    colored = colormaps.colormap(np.clip(heatmap, 0, 1), args.cmap)
-    overlay = blending.blend(original[None], colored, args.alpha)[0]
+                alpha=args.alpha, preset=args.preset)
+    # the same rendering of the map L, at the resolution of the file
+    options = {k: e.options[k] for k in RENDER_OPTIONS if k in e.options}
+    overlay = PRESETS[args.preset].render(e.cam[None], original[None], options).overlay[0]
     target = e.target_names
     out = args.out or Path.cwd() / f"{args.image.stem}-{args.method}-{target}.png"
     save_png(out, overlay, force=args.force)

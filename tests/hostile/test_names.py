@@ -44,7 +44,6 @@ EXPLAIN_REFUSED = {
     "alpha-bool": (dict(alpha=True), TypeError, r"alpha must be a number"),
     "cmap-unknown": (dict(cmap="jett"), ValueError,
                      r"cmap must be a matplotlib colormap name, got 'jett'. Did you mean 'jet'"),
-    "cmap-none": (dict(cmap=None), TypeError, r"cmap must be a matplotlib colormap name .*None"),
     "cmap-int": (dict(cmap=3), TypeError, r"cmap must be .*got 3 \(int\)"),
     "upsample-unknown": (dict(upsample="area"), ValueError,
                          r"upsample must be one of 'bilinear'.*'area'"),
