@@ -5,7 +5,8 @@ activations, gradients, weights, cam, cam_normalized, heatmap, colored, overlay,
 case's shape (see ``numpy-gradcam vectors export`` and ``docs/verification.md``). The report
 gives each stage's max absolute and relative error and the first stage that diverges; on a
 mismatch it names the known mistakes (softmax instead of logit, a missing or misplaced ReLU, the
-corner convention, ...) that reproduce your numbers.
+corner convention, ...) that reproduce your numbers, and any library preset whose conventions do.
+With ``--preset NAME`` the reference follows that library's conventions (``explain --preset``).
 
 Exit code: 0 when every stage given matches; 1 on a mismatch; 2 for a usage error (an unknown
 case, a file without stage keys, a wrong shape, NaN, pickled objects).
@@ -26,6 +27,9 @@ def add_parser(subparsers):
                         help="your stages, keyed by stage name")
     parser.add_argument("--case", required=True, metavar="NAME",
                         help="the golden case (e.g. gap-predicted; the list is in the docs)")
+    parser.add_argument("--preset", default="paper", metavar="NAME",
+                        help="compare with the case under a library's conventions: paper "
+                             "(default), pytorch-grad-cam, captum, torchcam, tf-keras-vis, keras")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
     return parser
@@ -34,6 +38,6 @@ def add_parser(subparsers):
 def run(args) -> int:
     from ..verification.verify import verify
 
-    report = verify(args.theirs, args.case)
+    report = verify(args.theirs, args.case, preset=args.preset)
     print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
     return 0 if report.matches else 1

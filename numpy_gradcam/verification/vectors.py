@@ -103,16 +103,18 @@ def get_case(name) -> Case:
     raise ValueError(f"unknown case {name!r}; valid cases: {', '.join(CASE_NAMES)}")
 
 
-def reference(case: Case | str, model=None) -> tuple[dict[str, np.ndarray], dict]:
-    """The reference stages of ``case`` (every key of :data:`STAGES`, batch axis kept) and its
-    conventions (the ``explain`` options, the method and the layer)."""
+def reference(case: Case | str, model=None, preset: str = "paper"
+              ) -> tuple[dict[str, np.ndarray | None], dict]:
+    """The reference stages of ``case`` (every key of :data:`STAGES`, batch axis kept; None for
+    a stage the ``preset``'s library does not have) and its conventions (the ``explain``
+    options, the method and the layer)."""
     case = get_case(case) if isinstance(case, str) else case
     model = load_model(case.model) if model is None else model
     explanation = explain(model, case.images(), target=case.target, method="gradcam",
-                          **case.options)
+                          preset=preset, **case.options)
     arrays = explanation.arrays()
     conventions = dict(explanation.options, method="gradcam", layer=explanation.layer)
-    return {stage: arrays[stage] for stage in STAGES}, conventions
+    return {stage: arrays.get(stage) for stage in STAGES}, conventions
 
 
 def _stage_info(arrays: dict[str, np.ndarray]) -> dict:

@@ -14,6 +14,12 @@ When a stage diverges, the reference is recomputed under each entry of the catal
 mistakes (:mod:`numpy_gradcam.verification.mistakes`), and the entries whose stages match every
 stage the user gave, by the same rule, are the diagnosis. An entry marked ``scale_only``
 (gradient-sum) matches ``weights`` and ``cam`` up to one constant positive factor other than 1.
+
+**Presets.** ``preset=`` compares with the case rendered under another library's conventions
+(:mod:`numpy_gradcam.cam.presets`): "is my pytorch-grad-cam pipeline right?". The mistakes of the
+catalogue are departures from the paper, so they are tried only against ``preset="paper"``; with
+any preset, the *other* presets are tried too, and one whose stages match every stage given is
+named in the diagnosis as ``preset:NAME`` ("your numbers follow Captum's conventions").
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..cam.presets import PRESETS
 from ..io import load_npz
 from ..models import load_model
 from . import mistakes
@@ -80,19 +87,30 @@ class Report:
         lines.append(f"MISMATCH: the first stage that diverges is {self.first_divergence!r}")
         if self.diagnosis:
             lines.append("diagnosis: the difference is explained by")
-            lines += [f"  {name}: {mistakes.MISTAKES[name].description}"
-                      for name in self.diagnosis]
+            lines += [f"  {name}: {_describe(name)}" for name in self.diagnosis]
         else:
             lines.append(f"diagnosis: no single mistake of the catalogue explains it; start at "
                          f"stage {self.first_divergence!r}")
         return "\n".join(lines)
 
 
+#: A diagnosis entry that names a preset rather than a mistake.
+PRESET_PREFIX = "preset:"
+
+
+def _describe(entry: str) -> str:
+    if entry.startswith(PRESET_PREFIX):
+        preset = PRESETS[entry.removeprefix(PRESET_PREFIX)]
+        return f"the conventions of the preset {preset.name!r}: {preset.source}"
+    return mistakes.MISTAKES[entry].description
+
+
 def _swapped(shape: tuple[int, ...]) -> tuple[int, ...]:
     return (*shape[:-2], shape[-1], shape[-2])
 
 
-def _check_theirs(theirs: dict, expected: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _check_theirs(theirs: dict, expected: dict[str, np.ndarray | None], preset: str
+                  ) -> dict[str, np.ndarray]:
     """Validate the user's stages: known keys, numeric, finite, the case's shapes."""
     unknown = [key for key in theirs if key not in STAGES]
     if unknown or not theirs:
@@ -107,6 +125,9 @@ def _check_theirs(theirs: dict, expected: dict[str, np.ndarray]) -> dict[str, np
         if value.dtype.kind not in "biuf":
             raise ValueError(f"stage {stage!r} must be a numeric array, got dtype {value.dtype}")
         ref = expected[stage]
+        if ref is None:
+            raise ValueError(f"stage {stage!r} does not exist in preset {preset!r} (its library "
+                             f"does not compute it); give the other stages")
         if value.shape == ref.shape[1:] and ref.shape[0] == 1:
             value = value[None]                                # one image without the batch axis
         swapped = (stage in _IMAGE_SIZED and ref.shape[-1] != ref.shape[-2]
@@ -147,16 +168,17 @@ def _compare(stage: str, value: np.ndarray, ref: np.ndarray, scale_free: bool = 
     return StageError(max_abs, max_abs / max(scale, np.finfo(float).tiny), matches, note)
 
 
-def _explains(mistake: mistakes.Mistake, theirs: dict, recomputed: dict, expected: dict,
-              errors: dict[str, StageError]) -> bool:
-    """Does ``mistake`` (whose stages are ``recomputed``) give every stage the user gave?"""
+def _explains(theirs: dict, recomputed: dict, expected: dict, errors: dict[str, StageError],
+              scale_only: bool = False) -> bool:
+    """Do the ``recomputed`` stages (of a mistake or a preset) give every stage the user gave?
+    ``scale_only``: ``weights`` and ``cam`` need to match only up to a constant factor."""
     for stage, value in theirs.items():
-        stage_value = recomputed[stage]
+        stage_value = recomputed.get(stage)
         if stage_value is None:
             if not errors[stage].matches:
                 return False                                 # it cannot explain that stage
             continue
-        scale_free = mistake.scale_only and stage in ("weights", "cam")
+        scale_free = scale_only and stage in ("weights", "cam")
         if scale_free:
             stage_value = expected[stage]                    # any constant times the reference
         if not _compare(stage, value, stage_value, scale_free).matches:
@@ -184,12 +206,25 @@ def _diagnose(model, expected: dict, options: dict, theirs: dict[str, np.ndarray
         recomputed = mistakes.stages(model, expected["image"], expected["targets"], conventions,
                                      cmap=options["cmap"], alpha=options["alpha"],
                                      eps=options["eps"], passes=passes)
-        if _explains(mistake, theirs, recomputed, expected, errors):
+        if _explains(theirs, recomputed, expected, errors, mistake.scale_only):
             found.append(mistake.name)
     return found
 
 
-def verify(theirs, case: str) -> Report:
+def _matching_presets(case, model, theirs: dict, errors: dict[str, StageError],
+                      preset: str) -> list[str]:
+    """``preset:NAME`` for every other preset whose stages give every stage the user gave."""
+    found = []
+    for name in PRESETS:
+        if name == preset:
+            continue
+        recomputed, _ = reference(case, model, name)
+        if _explains(theirs, recomputed, recomputed, errors):
+            found.append(PRESET_PREFIX + name)
+    return found
+
+
+def verify(theirs, case: str, preset: str = "paper") -> Report:
     """Compare ``theirs`` with the golden case ``case`` and diagnose a difference.
 
     Parameters
@@ -199,30 +234,39 @@ def verify(theirs, case: str) -> Report:
         each with the case's shape (the batch axis may be left out for a one-image case).
     case : str
         A name of :data:`~numpy_gradcam.verification.vectors.CASE_NAMES`.
+    preset : str, default "paper"
+        Whose conventions render the reference (:data:`numpy_gradcam.cam.presets.PRESETS`).
 
     Returns
     -------
     Report
         ``.matches``, ``.first_divergence``, ``.stages`` (per-stage errors), ``.diagnosis``
-        (the names of the mistakes that explain the difference), ``.text()``, ``.as_dict()``.
+        (the names of the mistakes — or ``preset:NAME`` of the presets — that explain the
+        difference), ``.text()``, ``.as_dict()``.
 
     Raises
     ------
     ValueError
-        An unknown case (the valid ones are listed), a key that is not a stage (the stage
-        names are listed), a wrong shape or NaN (the stage is named), a file that is not an
-        ``.npz`` or holds pickled objects.
+        An unknown case or preset (the valid ones are listed), a key that is not a stage (the
+        stage names are listed), a stage the preset's library does not have, a wrong shape or
+        NaN (the stage is named), a file that is not an ``.npz`` or holds pickled objects.
     """
     case = get_case(case)
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     if isinstance(theirs, (str, os.PathLike)):
         theirs = load_npz(theirs)
     if not isinstance(theirs, dict):
         raise TypeError(f"theirs must be a dict of stage name → array or an .npz path, "
                         f"got {type(theirs).__name__}")
     model = load_model(case.model)
-    expected, options = reference(case, model)
-    theirs = _check_theirs(theirs, expected)
+    expected, options = reference(case, model, preset)
+    theirs = _check_theirs(theirs, expected, preset)
     errors = {stage: _compare(stage, value, expected[stage]) for stage, value in theirs.items()}
     first = next((stage for stage, error in errors.items() if not error.matches), None)
-    diagnosis = [] if first is None else _diagnose(model, expected, options, theirs, errors)
+    diagnosis = []
+    if first is not None:
+        if preset == "paper":
+            diagnosis = _diagnose(model, expected, options, theirs, errors)
+        diagnosis += _matching_presets(case, model, theirs, errors, preset)
     return Report(case.name, errors, first, diagnosis)

@@ -286,6 +286,39 @@ def test_non_numeric_stages_are_refused():
         verify({"cam": np.full((1, 8, 8), "x")}, "gap-predicted")
 
 
+# ---- presets -------------------------------------------------------------------------------
+
+def _preset_stages(case, preset):
+    stages, _ = reference(case, preset=preset)
+    return {k: v for k, v in stages.items() if v is not None and k != "probabilities"}
+
+
+def test_a_preset_reference_matches_its_stages_and_the_paper_names_the_preset():
+    theirs = _preset_stages("gap-other-class", "pytorch-grad-cam")
+    assert verify(theirs, "gap-other-class", preset="pytorch-grad-cam").matches
+    report = verify(theirs, "gap-other-class")                          # against the paper
+    assert report.stages["cam_normalized"].matches                      # 1e-7 < the tolerance
+    assert report.first_divergence == "heatmap"                         # renormalised after resize
+    assert report.diagnosis == ["preset:pytorch-grad-cam"], report.text()
+    assert "conventions of the preset 'pytorch-grad-cam'" in report.text()
+
+
+def test_a_paper_mistake_is_not_blamed_on_a_preset():
+    theirs = hand_gradcam("gap-predicted", relu=False)
+    report = verify(theirs, "gap-predicted", preset="pytorch-grad-cam")
+    assert not report.matches and report.diagnosis == []    # the catalogue is the paper's
+
+
+def test_a_stage_the_preset_does_not_have_is_refused():
+    with pytest.raises(ValueError, match=r"'heatmap' does not exist in preset 'keras'"):
+        verify({"heatmap": np.zeros((1, 64, 64))}, "gap-predicted", preset="keras")
+
+
+def test_an_unknown_preset_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=r"unknown preset 'pgc'; valid presets: paper, "):
+        verify({"cam": np.zeros((1, 8, 8))}, "gap-predicted", preset="pgc")
+
+
 # ---- the command ----------------------------------------------------------------------------
 
 def test_cli_exit_codes(tmp_path, capsys):
@@ -305,6 +338,13 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert main(["verify", str(bad), "--case", "gap-predicted"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the stage keys are: image, logits" in err
+    pgc = tmp_path / "pgc.npz"
+    save_npz(pgc, _preset_stages("gap-predicted", "pytorch-grad-cam"))
+    assert main(["verify", str(pgc), "--case", "gap-predicted", "--preset",
+                 "pytorch-grad-cam"]) == 0
+    assert "MATCH" in capsys.readouterr().out
+    assert main(["verify", str(pgc), "--case", "gap-predicted", "--preset", "nope"]) == 2
+    assert "valid presets: paper, pytorch-grad-cam" in capsys.readouterr().err
     np.savez(bad, heatmap=np.array([None], dtype=object))
     assert main(["verify", str(bad), "--case", "gap-predicted"]) == 2
     assert "pickled objects are refused" in capsys.readouterr().err

@@ -185,3 +185,17 @@ def test_the_family_matches_the_library(method, kind, model, images):
     _, grayscale = _pgc_cam(kind, model, x, targets)
     e = ng.explain(model, x, targets, method=method, preset=PRESET)
     assert np.abs(e.heatmap - grayscale).max() <= TOL, method
+
+
+def test_verify_recognises_the_real_library():
+    from numpy_gradcam.verification.vectors import get_case
+    from numpy_gradcam.verification.verify import verify
+
+    case = get_case("gap-other-class")
+    _, grayscale = _pgc_cam("GradCAM", ng.load_model(case.model), case.images(), [case.target])
+    assert verify({"heatmap": grayscale}, case.name, preset=PRESET).matches
+    report = verify({"heatmap": grayscale}, case.name)
+    assert report.first_divergence == "heatmap"
+    # normalise, resize, normalise again = normalise after the resize (the first is affine):
+    # on the heatmap alone both explanations are right, and both are named
+    assert report.diagnosis == ["normalize-after-upsampling", f"preset:{PRESET}"], report.text()
