@@ -22,22 +22,10 @@ from numpy_gradcam.cam.presets.captum import (
     interpolate,
     normalize_attr,
 )
-from numpy_gradcam.datasets import make_shapes
 from tests.conftest import require_library
 
 PRESET = "captum"
 TOL = 1e-5
-
-
-@pytest.fixture(scope="module")
-def model():
-    return ng.load_model("tinycnn-gap")
-
-
-@pytest.fixture(scope="module")
-def images():
-    x, labels, _ = make_shapes(3, seed=5)
-    return x, [int(c) for c in (labels + 1) % 4]                     # not only the predicted
 
 
 # --- the conventions, by hand ---------------------------------------------------------------

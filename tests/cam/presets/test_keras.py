@@ -22,24 +22,12 @@ from numpy_gradcam.cam.presets.keras import (
     save_and_display_gradcam,
 )
 from numpy_gradcam.cam.presets.pillow import resize_uint8
-from numpy_gradcam.datasets import make_shapes
 from numpy_gradcam.verification.mistakes import Conventions, stages
 from tests.cam.presets.keras_mirror import to_keras, to_nchw, to_nhwc
 from tests.conftest import require_library
 
 PRESET = "keras"
 TOL = 1e-5
-
-
-@pytest.fixture(scope="module")
-def model():
-    return ng.load_model("tinycnn-gap")
-
-
-@pytest.fixture(scope="module")
-def images():
-    x, labels, _ = make_shapes(3, seed=5)
-    return x, [int(c) for c in (labels + 1) % 4]                     # not only the predicted
 
 
 # --- the conventions, by hand ---------------------------------------------------------------

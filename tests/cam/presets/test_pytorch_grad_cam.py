@@ -15,22 +15,10 @@ from numpy_gradcam.cam.presets import PRESETS
 from numpy_gradcam.cam.presets.base import to_uint8
 from numpy_gradcam.cam.presets.opencv import JET, apply_colormap_jet, resize_linear
 from numpy_gradcam.cam.presets.pytorch_grad_cam import scale_cam_image, show_cam_on_image
-from numpy_gradcam.datasets import make_shapes
 from tests.conftest import require_library
 
 PRESET = "pytorch-grad-cam"
 TOL = 1e-5
-
-
-@pytest.fixture(scope="module")
-def model():
-    return ng.load_model("tinycnn-gap")
-
-
-@pytest.fixture(scope="module")
-def images():
-    x, labels, _ = make_shapes(3, seed=5)
-    return x, [int(c) for c in (labels + 1) % 4]                     # not only the predicted
 
 
 # --- the conventions, by hand ---------------------------------------------------------------

@@ -16,23 +16,11 @@ import numpy_gradcam as ng
 from numpy_gradcam.cam import upsampling
 from numpy_gradcam.cam.presets import PRESETS
 from numpy_gradcam.cam.presets.tf_keras_vis import expand_cam, jet_uint8, normalize, render
-from numpy_gradcam.datasets import make_shapes
 from tests.cam.presets.keras_mirror import to_keras, to_nhwc
 from tests.conftest import require_library
 
 PRESET = "tf-keras-vis"
 TOL = 1e-5
-
-
-@pytest.fixture(scope="module")
-def model():
-    return ng.load_model("tinycnn-gap")
-
-
-@pytest.fixture(scope="module")
-def images():
-    x, labels, _ = make_shapes(3, seed=5)
-    return x, [int(c) for c in (labels + 1) % 4]                     # not only the predicted
 
 
 # --- the conventions, by hand ---------------------------------------------------------------

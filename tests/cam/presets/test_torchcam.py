@@ -13,22 +13,10 @@ import pytest
 import numpy_gradcam as ng
 from numpy_gradcam.cam.presets import PRESETS
 from numpy_gradcam.cam.presets.torchcam import colorize, normalize, overlay_mask, to_pil_uint8
-from numpy_gradcam.datasets import make_shapes
 from tests.conftest import require_library
 
 PRESET = "torchcam"
 TOL = 1e-5
-
-
-@pytest.fixture(scope="module")
-def model():
-    return ng.load_model("tinycnn-gap")
-
-
-@pytest.fixture(scope="module")
-def images():
-    x, labels, _ = make_shapes(3, seed=5)
-    return x, [int(c) for c in (labels + 1) % 4]                     # not only the predicted
 
 
 # --- the conventions, by hand ---------------------------------------------------------------
