@@ -11,6 +11,12 @@ Both sides get ``--threads`` threads: torch through ``torch.set_num_threads``; N
 the batch over ``model.threads`` worker threads, each with a single-threaded BLAS (set before
 NumPy is imported; more BLAS threads per worker would oversubscribe the cores). The serial NumPy
 column (one thread, ``model.threads = 1``) is the plain path, for reference.
+
+Two tables: first with glibc's default malloc, then with freed memory kept for reuse
+(``timing.keep_freed_memory``, the same as ``MALLOC_MMAP_THRESHOLD_`` and
+``MALLOC_TRIM_THRESHOLD_`` of 1 GiB), for the whole process, so for torch as well. By default a
+traced batch of 64 maps fresh pages for its large arrays on every call, and the page faults cost
+NumPy about a quarter of its forward time; torch allocates less per call.
 """
 
 import argparse
@@ -26,7 +32,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
-from timing import best_s  # noqa: E402  (bench/ is on sys.path when run as a script)
+from timing import best_s, keep_freed_memory  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from numpy_gradcam.models import reference_net  # noqa: E402
 
@@ -77,15 +83,7 @@ def torch_cases(model, x, dy):
             "forward+full backward": full}
 
 
-def main():
-    model = reference_net(seed=0)
-    try:
-        import torch  # noqa: F401
-        have_torch = True
-    except ImportError:
-        have_torch = False
-        print("torch is not installed: NumPy timings only (pip install -e '.[oracle]')")
-    print(f"reference net, float32, {args.threads} threads each, best of {args.repeats}")
+def table(model, have_torch):
     print(f"{'case':<28}{'batch':>6}{'serial ms':>11}{'numpy ms':>11}{'torch ms':>11}"
           f"{'numpy/torch':>13}")
     for batch in (1, 64):
@@ -107,6 +105,25 @@ def main():
             else:
                 print(f"{row}{'-':>11}{'-':>13}")
         sys.stdout.flush()
+
+
+def main():
+    model = reference_net(seed=0)
+    try:
+        import torch  # noqa: F401
+        have_torch = True
+    except ImportError:
+        have_torch = False
+        print("torch is not installed: NumPy timings only (pip install -e '.[oracle]')")
+    print(f"reference net, float32, {args.threads} threads each, best of {args.repeats}")
+    print("\n1. glibc's default malloc")
+    table(model, have_torch)
+    if keep_freed_memory():
+        print("\n2. freed memory kept for reuse (MALLOC_MMAP_THRESHOLD_ = MALLOC_TRIM_THRESHOLD_ "
+              "= 1 GiB), NumPy and torch alike")
+        table(model, have_torch)
+    else:
+        print("\n(no glibc mallopt here: the second table is not made)")
 
 
 main()

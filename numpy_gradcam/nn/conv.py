@@ -76,21 +76,31 @@ def conv2d_backward_loops(dout, cache):
     return dx, dw, db
 
 
-def conv2d_forward(x, weight, bias, stride=(1, 1), padding=(0, 0)):
+def _columns(x, kernel, stride, padding):
+    """``im2col(x)``: the "wide" layout ``(N, C·kh·kw, Ho·Wp)`` for stride 1 (whole-row copies;
+    see :func:`im2col_wide`), else ``(N, C·kh·kw, Ho·Wo)``."""
+    if stride == (1, 1):
+        return im2col_wide(x, kernel, padding)
+    return im2col(x, kernel, stride, padding)
+
+
+def conv2d_forward(x, weight, bias, stride=(1, 1), padding=(0, 0), keep_cols=True):
     """Fast convolution: ``out = W2 @ im2col(x) + b``, one batched BLAS product.
 
     ``x`` ``(N, C, H, W)``, ``weight`` ``(F, C, kh, kw)``, ``bias`` ``(F,)`` or None →
-    ``(out (N, F, Ho, Wo), cache)``. The cache keeps ``cols`` for the weight gradient. Stride 1
-    uses the "wide" im2col (whole-row copies; see :func:`im2col_wide`), whose extra columns are
+    ``(out (N, F, Ho, Wo), cache)``. Stride 1 uses the "wide" im2col, whose extra columns are
     dropped from the product.
+
+    The cache keeps ``x``, and ``cols`` for the weight gradient if ``keep_cols`` (training).
+    Without it :func:`conv2d_backward_params` rebuilds ``cols`` from ``x``: Grad-CAM's backward
+    needs only the input gradient, and ``cols`` is ``kh·kw`` times the size of ``x`` — kept for
+    every convolution of a traced batch it is most of the trace's memory, and allocating it
+    fresh on every call costs more (page faults) than building it.
     """
     N, C, H, W = x.shape
     F, _, kh, kw = weight.shape
     Ho, Wo = output_size(H, kh, stride[0], padding[0]), output_size(W, kw, stride[1], padding[1])
-    if stride == (1, 1):
-        cols = im2col_wide(x, (kh, kw), padding)          # (N, C·kh·kw, Ho·Wp)
-    else:
-        cols = im2col(x, (kh, kw), stride, padding)       # (N, C·kh·kw, Ho·Wo)
+    cols = _columns(x, (kh, kw), stride, padding)         # (N, C·kh·kw, Ho·Wp or Ho·Wo)
     out = np.matmul(weight.reshape(F, C * kh * kw), cols) # (N, F, Ho·Wp) or (N, F, Ho·Wo)
     out = out.reshape(N, F, Ho, -1)[..., :Wo]             # drop the wide columns, if any
     # One pass both adds the bias and makes the output contiguous (the wide view is not).
@@ -98,7 +108,7 @@ def conv2d_forward(x, weight, bias, stride=(1, 1), padding=(0, 0)):
         out = np.add(out, bias[:, None, None])            # broadcast over pixels
     else:
         out = np.ascontiguousarray(out)
-    return out, (x.shape, cols, weight, bias is not None, stride, padding)
+    return out, (x, cols if keep_cols else None, weight, bias is not None, stride, padding)
 
 
 def _dout_as_cols(dout, cache):
@@ -107,9 +117,9 @@ def _dout_as_cols(dout, cache):
     For the wide layout the extra columns are zero, so they contribute nothing to ``dw`` and
     ``dcols``.
     """
-    cols = cache[1]
+    x, _, _, _, stride, padding = cache
     F, Ho, Wo = dout.shape[-3:]
-    width = cols.shape[-1] // Ho                          # Wp (wide) or Wo
+    width = x.shape[3] + 2 * padding[1] if stride == (1, 1) else Wo    # Wp (wide) or Wo
     d = dout.reshape(-1, F, Ho, Wo)
     if width != Wo:
         wide = np.zeros((d.shape[0], F, Ho, width), dtype=dout.dtype)
@@ -123,7 +133,8 @@ def conv2d_backward_input(dout, cache):
 
     ``dout`` ``(..., N, F, Ho, Wo)``: leading axes (many targets at once) are allowed.
     """
-    x_shape, _, weight, _, stride, padding = cache
+    x, _, weight, _, stride, padding = cache
+    x_shape = x.shape
     F, C, kh, kw = weight.shape
     lead = dout.shape[:-4]
     d = _dout_as_cols(dout, cache)                        # (T·N, F, P)
@@ -144,7 +155,9 @@ def conv2d_backward_input(dout, cache):
 
 def conv2d_backward_params(dout, cache):
     """``dw = Σ_n dout_n @ cols_nᵀ`` and ``db = Σ dout``; ``dout`` ``(N, F, Ho, Wo)``."""
-    _, cols, weight, has_bias, _, _ = cache
+    x, cols, weight, has_bias, stride, padding = cache
+    if cols is None:                                      # evaluation mode: rebuild it
+        cols = _columns(x, weight.shape[2:], stride, padding)
     d = _dout_as_cols(dout, cache)                        # (N, F, P)
     dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight.shape)
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
@@ -192,7 +205,7 @@ class Conv2d(Layer):
         weight = self.params["weight"].astype(x.dtype, copy=False)
         bias = self.params.get("bias")
         bias = None if bias is None else bias.astype(x.dtype, copy=False)
-        return conv2d_forward(x, weight, bias, self.stride, self.padding)
+        return conv2d_forward(x, weight, bias, self.stride, self.padding, keep_cols=train)
 
     def backward_input(self, dout, cache):
         return conv2d_backward_input(dout, cache)

@@ -131,3 +131,17 @@ def test_wrong_channels_and_too_small_input():
         layer.forward(np.zeros((1, 2, 8, 8)))
     with pytest.raises(ValueError, match="smaller than the kernel"):
         layer.forward(np.zeros((1, 3, 4, 8)))
+
+
+def test_the_weight_gradient_rebuilds_cols_when_the_cache_does_not_keep_them():
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(2, 3, 7, 6)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
+    for stride, padding in (((1, 1), (1, 1)), ((2, 1), (0, 1))):
+        kept, cache = conv2d_forward(x, w, b, stride, padding, keep_cols=True)
+        light, light_cache = conv2d_forward(x, w, b, stride, padding, keep_cols=False)
+        assert light_cache[1] is None and cache[1] is not None
+        np.testing.assert_array_equal(light, kept)
+        dout = rng.normal(size=kept.shape)
+        for ours, theirs in zip(conv2d_backward(dout, light_cache), conv2d_backward(dout, cache),
+                                strict=True):
+            np.testing.assert_array_equal(ours, theirs)
