@@ -2,11 +2,14 @@
 
     python bench/methods.py [--model tinycnn-gap] [--repeats 5] [--threads 2]
 
-Both run in float32 (pytorch-grad-cam's precision) on CPU with ``--threads`` BLAS/torch threads,
-at batch 1 and 64, with the pytorch-grad-cam conventions on our side (``scorecam_variant`` and
-``gradcampp_form="pytorch-grad-cam"``) and the same Score-CAM batch of 64 masked inputs. The two
-sides alternate, one run each per repeat, in one process, so that both see the same load on a
-shared machine; each reports its best run of the whole method (forward, masks, weights, map).
+Both run in float32 (pytorch-grad-cam's precision) on CPU with ``--threads`` threads, at batch 1
+and 64: torch through ``torch.set_num_threads``; NumPy as ``model.threads`` worker threads with
+one BLAS thread each (set before NumPy is imported, as in ``bench/engine.py``; Score-CAM runs
+that many batches of masked inputs at once). Our side uses the pytorch-grad-cam conventions
+(``scorecam_variant`` and ``gradcampp_form="pytorch-grad-cam"``) and the same Score-CAM batch
+size, 64 masked inputs (ours: per thread). The two sides alternate, one run each per repeat, in
+one process, so that both see the same load on a shared machine; each reports its best run of
+the whole method (forward, masks, weights, map).
 
 pytorch-grad-cam (``pip install grad-cam``) needs torchvision and OpenCV. When they do not install
 beside the project's torch, run this script with the Python of a separate environment that has
@@ -18,11 +21,12 @@ Without pytorch-grad-cam only our timings and the floor are printed.
 
 Score-CAM's arithmetic floor: ``N·K`` masked forward passes (``K`` feature maps per image) ×
 the multiply-add FLOPs of one forward (convolutions and linear layers, ``2·Ho·Wo·F·C·kh·kw`` and
-``2·in·out``) ÷ the float32 matrix-product rate measured in this run (a 1024×1024 product,
-best of 5). It is the time of the arithmetic alone at full BLAS speed. (Our Score-CAM skips the
-maps that are zero everywhere, so it could come in under the floor.) The last column is the
-largest difference between the two heatmaps, after renormalising ours as pytorch-grad-cam does
-after its resize (a check that both computed the same thing, in float32).
+``2·in·out``) ÷ the float32 matrix-product rate of the ``--threads`` threads measured in this run
+(one 1024×1024 product per thread, all at once, best of 5). It is the time of the arithmetic
+alone at full BLAS speed. (Our Score-CAM skips the maps that are zero everywhere, so it could
+come in under the floor.) The last column is the largest difference between the two heatmaps,
+after renormalising ours as pytorch-grad-cam does after its resize (a check that both computed
+the same thing, in float32).
 """
 
 import argparse
@@ -30,6 +34,7 @@ import contextlib
 import io
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -40,7 +45,7 @@ parser.add_argument("--repeats", type=int, default=5)
 parser.add_argument("--threads", type=int, default=2)
 args = parser.parse_args()
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = str(args.threads)
+    os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
 
@@ -83,9 +88,12 @@ def pgc_rescale(heatmap):
 
 
 def matmul_gflops(size=1024, repeats=5):
+    """GFLOP/s of ``args.threads`` float32 products at once, one per thread (one BLAS thread
+    each): the rate the worker threads of our Score-CAM can reach."""
     a = np.random.default_rng(0).random((size, size), dtype=np.float32)
-    seconds = best_s(lambda: a @ a, repeats)
-    return 2 * size ** 3 / seconds / 1e9
+    with ThreadPoolExecutor(args.threads) as pool:
+        seconds = best_s(lambda: list(pool.map(lambda _: a @ a, range(args.threads))), repeats)
+    return 2 * size ** 3 * args.threads / seconds / 1e9
 
 
 def pytorch_grad_cam(model):
@@ -120,6 +128,7 @@ CASES = (("scorecam", dict(scorecam_variant="pytorch-grad-cam", batch_size=SCORE
 def main():
     import numpy_gradcam as ng
     model = ng.load_model(args.model)
+    model.threads = args.threads
     pgc = pytorch_grad_cam(model)
     gflops = matmul_gflops()
     rows = []

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import keyword
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import _validate
+from .._threads import pool
 from .conv import Conv2d
 from .layer import Layer
 from .linear import Linear
@@ -68,15 +68,6 @@ class _JoinedOutputs(Mapping):
 
     def __len__(self):
         return len(self._chunks[0].outputs)
-
-
-_POOLS: dict[int, ThreadPoolExecutor] = {}
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    if threads not in _POOLS:
-        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="numpy-gradcam")
-    return _POOLS[threads]
 
 
 class Sequential:
@@ -159,7 +150,7 @@ class Sequential:
         threads = _validate.positive_int(self.threads, "model.threads")
         if train or threads == 1 or x.shape[0] < 2:
             return self._trace(x, train)
-        chunks = list(_pool(threads).map(lambda part: self._trace(part, False),
+        chunks = list(pool(threads, "trace").map(lambda part: self._trace(part, False),
                                          np.array_split(x, min(threads, x.shape[0]))))
         return Trace(x, _JoinedOutputs(chunks), {}, chunks)
 
@@ -244,7 +235,7 @@ class Sequential:
         along the batch axis (``dy.ndim - 2``: after any leading target axis)."""
         sizes = np.cumsum([len(chunk.x) for chunk in trace.chunks])[:-1]
         parts = np.split(dy, sizes, axis=dy.ndim - 2)
-        results = list(_pool(len(trace.chunks)).map(backward, trace.chunks, parts))
+        results = list(pool(len(trace.chunks), "trace").map(backward, trace.chunks, parts))
         return np.concatenate(results, axis=dy.ndim - 2)
 
     def _backward_input(self, name, dout, trace, rule):
@@ -265,7 +256,7 @@ class Sequential:
             raise ValueError(f"dy must have shape (N, num_classes) for backward, got {dout.shape}")
         if trace.chunks is not None:
             sizes = np.cumsum([len(chunk.x) for chunk in trace.chunks])[:-1]
-            parts = list(_pool(len(trace.chunks)).map(
+            parts = list(pool(len(trace.chunks), "trace").map(
                 lambda t, d: self.backward(t, d, input_grad), trace.chunks, np.split(dout, sizes)))
             grads = {k: sum(g[k] for _, g in parts) for k in parts[0][1]}
             return (None if not input_grad else np.concatenate([dx for dx, _ in parts])), grads

@@ -27,7 +27,8 @@ Variants (``scorecam_variant``):
 
 Cost: one forward pass per feature map and image, ``N·K`` in all, run ``batch_size`` at a time
 (option ``batch_size``, default 64), with the compiled inference forward of
-:mod:`~numpy_gradcam.cam.methods.inference`. A feature map that is zero everywhere (a dead ReLU
+:mod:`~numpy_gradcam.cam.methods.inference`; with ``model.threads > 1`` that many batches run at
+once, each on its own thread (masks included). A feature map that is zero everywhere (a dead ReLU
 channel, common after training) gives the all-zero mask in both variants, whose masked input is
 the black image: its score is computed once for all of them, not once per channel.
 
@@ -43,7 +44,7 @@ from ...nn.losses import softmax
 from .. import normalization, upsampling
 from .base import Context, Method
 from .batching import batch_size_option, run_batches
-from .inference import fast_forward
+from .inference import compile_forward, model_threads
 
 VARIANTS = ("paper", "pytorch-grad-cam")
 #: pytorch-grad-cam's epsilon in the mask's min-max normalisation.
@@ -64,7 +65,11 @@ def masks(A: np.ndarray, size: tuple[int, int], variant: str = "paper",
 
 def masked_logits(context: Context, variant: str) -> tuple[np.ndarray, np.ndarray]:
     """Logits of every masked input ``(N, K, classes)`` and of the black image ``(classes,)``."""
-    forward, x, A = fast_forward(context.model), context.x, context.A
+    model, x, A = context.model, context.x, context.A
+    forward = compile_forward(model, threads=1)          # the batches run in parallel instead
+    threads = model_threads(model)
+    if forward is None:                                 # model.forward splits over its threads
+        forward, threads = model.forward, 1
     N, K = A.shape[:2]
     size = x.shape[2:]
     align_corners = bool(context.options.get("align_corners", False))
@@ -80,7 +85,8 @@ def masked_logits(context: Context, variant: str) -> tuple[np.ndarray, np.ndarra
     logits[:] = blank                                                  # dead channels: X ∘ 0 = 0
     if len(live):
         batch = batch_size_option(context.options)
-        logits[live[:, 0], live[:, 1]] = run_batches(score, len(live), batch, "Score-CAM")
+        logits[live[:, 0], live[:, 1]] = run_batches(score, len(live), batch, "Score-CAM",
+                                                     threads)
     return logits, blank
 
 

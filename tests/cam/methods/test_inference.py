@@ -2,10 +2,28 @@
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from numpy_gradcam.cam.methods.inference import compile_forward, fast_forward
+from numpy_gradcam.cam.methods.inference import (
+    CHUNK,
+    ConvBuffers,
+    PoolBuffers,
+    compile_forward,
+    fast_forward,
+)
 from numpy_gradcam.models import reference_net, tinycnn_fc, tinycnn_gap
-from numpy_gradcam.nn import AvgPool2d, Conv2d, Flatten, Linear, ReLU, Sequential
+from numpy_gradcam.nn import (
+    AvgPool2d,
+    BatchNorm2d,
+    Conv2d,
+    Flatten,
+    GlobalAvgPool2d,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+)
 from numpy_gradcam.nn.layer import Layer
 
 
@@ -16,14 +34,30 @@ def _stride_pool_model():
                        ("fc", Linear(4 * 14 * 14, 3, rng=2))])
 
 
-@pytest.mark.parametrize("build", [tinycnn_gap, tinycnn_fc, reference_net, _stride_pool_model])
+def _pool_before_relu_model():
+    """A max-pool straight after a convolution (fused without a ReLU), a 5×5 kernel with padding
+    1, a BatchNorm that no convolution precedes, then ReLU (standalone) → GAP."""
+    rng = np.random.default_rng(5)
+    bn = BatchNorm2d(4)
+    bn.params["weight"], bn.params["bias"] = rng.normal(size=4), rng.normal(size=4)
+    bn.buffers["running_mean"], bn.buffers["running_var"] = rng.normal(size=4), rng.random(4) + 0.5
+    return Sequential([("conv1", Conv2d(3, 4, 5, padding=1, rng=1)), ("pool1", MaxPool2d(3, 2)),
+                       ("bn", bn), ("relu", ReLU()), ("gap", GlobalAvgPool2d()),
+                       ("fc", Linear(4, 3, rng=2))])
+
+
+SMALL_MODELS = (_stride_pool_model, _pool_before_relu_model)
+
+
+@pytest.mark.parametrize("build", [tinycnn_gap, tinycnn_fc, reference_net, _stride_pool_model,
+                                   _pool_before_relu_model])
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 1e-5)])
 def test_equals_the_engine_forward(build, dtype, tol, gap_model):
-    model = build() if build is _stride_pool_model else build(seed=4)
+    model = build() if build in SMALL_MODELS else build(seed=4)
     if build is tinycnn_gap:
         model = gap_model                                  # trained BatchNorm statistics
-    x = np.random.default_rng(0).random((3, 3, 32 if build is _stride_pool_model else 64,
-                                         32 if build is _stride_pool_model else 64)).astype(dtype)
+    size = 32 if build in SMALL_MODELS else 64
+    x = np.random.default_rng(0).random((3, 3, size, size)).astype(dtype)
     ours = compile_forward(model)(x)
     reference = model.forward(x)
     assert ours.dtype == dtype and ours.shape == reference.shape
@@ -38,3 +72,69 @@ def test_an_unknown_layer_falls_back_to_the_engine():
     model = Sequential([("conv", Conv2d(3, 2, 1)), ("same", Identity())])
     assert compile_forward(model) is None
     assert fast_forward(model) == model.forward
+
+
+def naive_conv(x, weight, stride, padding):
+    """``(C, N, H, W) -> (F, N, Ho, Wo)`` by the definition, one output pixel at a time."""
+    (sh, sw), (ph, pw) = stride, padding
+    F, _, kh, kw = weight.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    Ho, Wo = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
+    out = np.zeros((F, x.shape[1], Ho, Wo))
+    for h in range(Ho):
+        for w in range(Wo):
+            patch = xp[:, :, h * sh:h * sh + kh, w * sw:w * sw + kw]       # (C, N, kh, kw)
+            out[:, :, h, w] = np.einsum("fcij,cnij->fn", weight, patch)
+    return out
+
+
+@settings(max_examples=30)
+@given(C=st.integers(1, 4), N=st.integers(1, 3), H=st.integers(1, 7), W=st.integers(1, 7),
+       kh=st.integers(1, 4), kw=st.integers(1, 4), data=st.data())
+def test_flat_and_gather_layouts_give_the_convolution(C, N, H, W, kh, kw, data):
+    """Stride 1, padding below the kernel size (the flat layout's domain), float64."""
+    ph, pw = data.draw(st.integers(0, kh - 1)), data.draw(st.integers(0, kw - 1))
+    assume(H + 2 * ph >= kh and W + 2 * pw >= kw)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x, weight = rng.normal(size=(C, N, H, W)), rng.normal(size=(3, C, kh, kw))
+    W2 = weight.transpose(0, 2, 3, 1).reshape(3, -1)
+    expected = naive_conv(x, weight, (1, 1), (ph, pw))
+    for flat in (True, False):
+        buffers = ConvBuffers(x.shape, x.dtype, 3, (kh, kw), (1, 1), (ph, pw), flat)
+        for _ in range(2):                                  # the buffers are reused
+            np.testing.assert_allclose(buffers.product(x, W2), expected, rtol=1e-12,
+                                       atol=1e-12 * np.abs(expected).max(), err_msg=f"{flat=}")
+
+
+@pytest.mark.parametrize("stride, padding", [((2, 2), (0, 0)), ((2, 1), (1, 2)), ((3, 2), (4, 1))])
+def test_gather_layout_with_strides_and_large_padding(stride, padding):
+    rng = np.random.default_rng(7)
+    x, weight = rng.normal(size=(2, 3, 9, 8)), rng.normal(size=(4, 2, 3, 3))
+    buffers = ConvBuffers(x.shape, x.dtype, 4, (3, 3), stride, padding, flat=False)
+    expected = naive_conv(x, weight, stride, padding)
+    np.testing.assert_allclose(buffers.product(x, weight.transpose(0, 2, 3, 1).reshape(4, -1)),
+                               expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_commutes_with_the_bias_and_relu(dtype):
+    """max_u ReLU(z_u + b) = ReLU(max_u z_u + b) bit for bit: the fused step relies on it. The
+    values sit around the kink z = -b and include ties."""
+    rng = np.random.default_rng(3)
+    b = rng.normal(size=(5, 1, 1, 1)).astype(dtype)
+    z = (-b + rng.normal(scale=1e-6, size=(5, 2, 8, 8))).astype(dtype)
+    z[:, :, ::3] = -b                                       # exact kinks and ties
+    unfused = PoolBuffers(np.maximum(z + b, 0), (2, 2), (2, 2)).reduce(np.maximum)
+    pooled = PoolBuffers(z, (2, 2), (2, 2)).reduce(np.maximum)
+    np.testing.assert_array_equal(np.maximum(pooled + b, 0), unfused)
+
+
+def test_threads_give_the_serial_result():
+    """Chunks of CHUNK images on two threads, a batch that is not a multiple of CHUNK."""
+    model = tinycnn_gap(seed=5)
+    x = np.random.default_rng(1).random((3 * CHUNK + 1, 3, 64, 64)).astype(np.float32)
+    forward = compile_forward(model)
+    serial = forward(x)
+    model.threads = 2
+    np.testing.assert_array_equal(forward(x), serial)
+    np.testing.assert_allclose(serial, model.forward(x), rtol=1e-5, atol=1e-5)
