@@ -115,7 +115,9 @@ def fixed_point(weights: np.ndarray) -> np.ndarray:
 
 def vertical_first(h: int, w: int, H: int, W: int) -> bool:
     """Pillow 13's pass order: vertical first iff the height shrinks by more than twice as many
-    pixels as the width (``h − H > 0`` and ``h − H > 2(w − W)``)."""
+    pixels as the width (``h − H > 0`` and ``h − H > 2(w − W)``; Pillow pull request #9549,
+    2026). Earlier Pillows always resize horizontally first, which can change a uint8 result by
+    one level in those (downscaling) sizes; the presets only enlarge, where both orders agree."""
     return h - H > 0 and h - H > 2 * (w - W)
 
 
