@@ -176,17 +176,26 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
         ``"saliency"``, ``"guided-gradcam"``, ``"occlusion"``.
     counterfactual : use ``-∂y^c/∂A``: regions whose removal would *raise* ``y^c`` (gradient
         methods only).
-    relu : apply the ReLU of Eq. 2 (``False`` keeps the signed map).
+    relu : apply the ReLU of Eq. 2 (default ``True``; ``False`` keeps the signed map). This and
+        the options down to ``alpha`` below default to None: the preset's value (the paper's is
+        given for each).
     score : ``"logit"`` (``y^c`` before the softmax, the paper's) or ``"softmax"``; not for
         ``cam``, ``eigencam`` and ``scorecam`` (whose variant fixes its score).
-    preset : ``"paper"`` — the conventions of the paper and the source documents.
+    preset : ``"paper"`` (default; the paper's conventions, each option below applies) or a
+        library whose conventions are reproduced exactly: ``"pytorch-grad-cam"``, ``"captum"``,
+        ``"torchcam"``, ``"tf-keras-vis"``, ``"keras"`` (:mod:`numpy_gradcam.cam.presets`). A
+        library preset fixes ``relu``, ``score``, ``upsample``, ``align_corners``,
+        ``normalize``, ``eps``, ``cmap`` and ``alpha`` (leave them None), covers the methods it
+        lists and one layer; stages its library lacks are None.
     upsample : ``"bilinear"`` (default), ``"nearest"`` or ``"bicubic"``.
     align_corners : ``False`` (half-pixel centres, default) or ``True`` (corner-aligned).
     normalize : min-max normalise ``L`` before upsampling (the source documents' order); with False
         the raw map is upsampled and clipped to [0, 1] only for colouring.
-    eps : the normalisation's epsilon: a map whose range is ``<= eps`` normalises to zeros.
+    eps : the normalisation's epsilon (default ``1e-8``): a map whose range is ``<= eps``
+        normalises to zeros.
     cmap : a matplotlib colormap name (``"jet"`` default) or object.
-    alpha : the overlay's weight of the coloured map, ``a`` in ``a·colored + (1 − a)·image``.
+    alpha : the overlay's weight of the coloured map, ``a`` in ``a·colored + (1 − a)·image``
+        (default 0.4).
     layers, fusion : several layers fused into one map, ``fusion="mean"`` (default) or ``"max"``
         (see the module docstring); feature-space methods only, instead of ``layer``.
     batch_size : forward passes per batch for ``scorecam``, ``ablationcam``, ``occlusion``
@@ -224,6 +233,8 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
     alpha = _validate.fraction(conventions["alpha"], "alpha")
     eps = _validate.nonnegative(conventions["eps"], "eps")
     cmap = conventions["cmap"]
+    looks = dict(upsample=upsample, align_corners=align_corners, normalize=normalize, eps=eps,
+                 cmap=cmap, alpha=alpha)                     # what the paper's rendering reads
     _check_applicable(method, spec, counterfactual, score, layer, layers)
     if fusion is not None:
         if layers is None:
@@ -263,9 +274,7 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
         A, dy_dA, alpha_k, L = _feature_stage(spec, context, layer)
         L = np.maximum(L, 0) if relu else L                            # (N, h, w)
         # 4. normalisation, 5. upsampling to the input size, 6. colour, 7. blend (the preset's)
-        rendering = chosen.render(L, x4, dict(upsample=upsample, align_corners=align_corners,
-                                              normalize=normalize, eps=eps, cmap=cmap,
-                                              alpha=alpha))
+        rendering = chosen.render(L, x4, looks)
         L_norm, heatmap = rendering.cam_normalized, rendering.heatmap
         colored, overlay = rendering.colored, rendering.overlay
     else:
@@ -293,8 +302,7 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
         weights=alpha_k, cam=L, cam_normalized=L_norm, heatmap=heatmap, colored=colored,
         overlay=overlay, saliency=saliency, class_names=model.class_names,
         options={**dict(counterfactual=counterfactual, relu=relu, score=score, preset=preset),
-                 **(dict(upsample=upsample, align_corners=align_corners, normalize=normalize,
-                         eps=eps, cmap=getattr(cmap, "name", cmap), alpha=alpha)
-                    if chosen.name == "paper" else chosen.conventions), **options},
+                 **(dict(looks, cmap=getattr(cmap, "name", cmap)) if chosen.name == "paper"
+                    else chosen.conventions), **options},
     )
     return explanation.single() if single else explanation
