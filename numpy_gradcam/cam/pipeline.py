@@ -301,8 +301,9 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
         probabilities=softmax(trace.logits), targets=targets, activations=A, gradients=dy_dA,
         weights=alpha_k, cam=L, cam_normalized=L_norm, heatmap=heatmap, colored=colored,
         overlay=overlay, saliency=saliency, class_names=model.class_names,
-        options={**dict(counterfactual=counterfactual, relu=relu, score=score, preset=preset),
-                 **(dict(looks, cmap=getattr(cmap, "name", cmap)) if chosen.name == "paper"
-                    else chosen.conventions), **options},
+        options={**(dict(looks, cmap=getattr(cmap, "name", cmap)) if chosen.name == "paper"
+                    else chosen.conventions),
+                 **dict(counterfactual=counterfactual, relu=relu, score=score, preset=preset),
+                 **options},
     )
     return explanation.single() if single else explanation

@@ -58,7 +58,8 @@ class Preset:
     relu : apply Eq. 2's ReLU to ``L`` before rendering.
     render : turns ``L`` ``(N, h, w)`` into the later stages (see :data:`Render`).
     method_options : method variants the preset selects, e.g. ``{"gradcampp_form": ...}``.
-    conventions : each convention in words, recorded in ``Explanation.options``.
+    conventions : each convention in words, recorded in ``Explanation.options`` (beside, never
+        instead of, the keys ``relu``, ``score``, ``counterfactual`` and ``preset``).
     """
 
     name: str

@@ -170,7 +170,7 @@ CAPTUM = Preset(
     relu=False,
     render=render,
     conventions={
-        "score": "logit (target=c)",
+        "score_from": "the logit (target=c)",
         "sign": "signed map (relu_attributions=False); drawn with sign='positive'",
         "upsample": "LayerAttribution.interpolate: torch nearest, float32, before normalising",
         "normalize": "sign='positive', divided by the 98 % cumulative-sum threshold "

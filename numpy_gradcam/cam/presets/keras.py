@@ -123,7 +123,7 @@ KERAS = Preset(
     relu=True,
     render=render,
     conventions={
-        "score": "logit (model.layers[-1].activation = None)",
+        "score_from": "the logit (model.layers[-1].activation = None)",
         "normalize": "relu(L) / max(L), float32, at feature-map size (zeros where max <= 0)",
         "upsample": "PIL resize of the uint8 jet image, BICUBIC (Pillow's default)",
         "cmap": "mpl jet table indexed by np.uint8(255 * heatmap), array_to_img rescale",

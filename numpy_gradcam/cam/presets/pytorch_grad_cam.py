@@ -84,7 +84,7 @@ PYTORCH_GRAD_CAM = Preset(
     method_options={"gradcampp_form": "pytorch-grad-cam",
                     "scorecam_variant": "pytorch-grad-cam"},
     conventions={
-        "score": "logit (ClassifierOutputTarget)",
+        "score_from": "the logit (ClassifierOutputTarget)",
         "normalize": "(L - min) / (1e-7 + max), float32, before and again after the resize",
         "upsample": "cv2.resize INTER_LINEAR (half-pixel centres), float32",
         "cmap": "OpenCV COLORMAP_JET of np.uint8(255 * heatmap)",

@@ -110,7 +110,7 @@ TF_KERAS_VIS = Preset(
     relu=True,
     render=render,
     conventions={
-        "score": "logit (ReplaceToLinear, CategoricalScore)",
+        "score_from": "the logit (ReplaceToLinear, CategoricalScore)",
         "normalize": "(cam - min) / (max - min + 1e-7), float32, once, after the resize",
         "upsample": "scipy.ndimage.zoom(order=1): linear, corners aligned, float32",
         "cmap": "np.uint8(cm.jet(cam)[..., :3] * 255): matplotlib jet, truncated",

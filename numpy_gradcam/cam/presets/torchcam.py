@@ -117,7 +117,7 @@ TORCHCAM = Preset(
     relu=True,
     render=render,
     conventions={
-        "score": "logit (scores[:, class_idx])",
+        "score_from": "the logit (scores[:, class_idx])",
         "normalize": "(L - min) / (max + 1e-8), float32, at feature-map size (_normalize)",
         "upsample": "PIL Image.resize BICUBIC (a = -0.5) of the mode-F mask, float32",
         "cmap": "matplotlib jet of mask ** 2, bytes=True (uint8 table)",

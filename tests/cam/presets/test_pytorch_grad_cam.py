@@ -101,6 +101,13 @@ def test_the_preset_records_its_conventions_and_renders_uint8_stages(model, imag
     assert PRESETS[PRESET].methods[0] == "gradcam"
 
 
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_every_preset_records_the_score_and_relu_it_used(preset, model, images):
+    e = ng.explain(model, images[0], images[1], preset=preset)
+    assert e.options["score"] == "logit" and e.options["preset"] == preset
+    assert e.options["relu"] is (preset != "captum")                    # Captum keeps the sign
+
+
 # --- against OpenCV and pytorch-grad-cam ------------------------------------------------------
 
 def test_jet_table_equals_opencv():
