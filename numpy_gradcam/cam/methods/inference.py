@@ -36,14 +36,18 @@ and differentiated. For a forward pass alone these rearrangements give the same 
        \max_{u \in P} g(z_u) = g\big(\max_{u \in P} z_u\big)
 
    *exactly*: the bias and the ReLU run on the pooled map, ``kh·kw`` times smaller. Pooling is
-   separable, a maximum (or sum) over the window's rows and then over its columns.
+   separable, a maximum (or sum) over the window's rows and then over its columns. The bias and
+   the ReLU's zeros are arrays of the map's full shape, made once per shape: for a broadcast
+   operand (stride 0) NumPy's ``add`` and ``maximum`` take a slower loop, 3–4× slower than for
+   two arrays of one shape.
 5. **Cache-sized chunks on worker threads.** The batch is cut into chunks of :data:`CHUNK`
    images, small enough that a chunk's arrays stay in the processor's caches, and the chunks
    are spread over ``threads`` worker threads (by default ``model.threads``, as for
    :attr:`~numpy_gradcam.nn.Sequential.threads`: NumPy releases the GIL in copies, ufuncs and
    BLAS; hold BLAS to one thread per worker, ``OPENBLAS_NUM_THREADS=1``). Each thread keeps its
-   scratch arrays from one chunk to the next: allocating them afresh for every chunk (page
-   faults on fresh memory) nearly doubled the time.
+   scratch arrays from one chunk to the next, and from one compiled forward of a model to the
+   next (they hang on the model, weakly): allocating them afresh (page faults on fresh memory)
+   nearly doubled the time of a chunk, and cost a fifth of a batch-1 Score-CAM.
 
 The result equals ``model.forward`` up to floating-point rounding (the sums run in another
 order; ~1e-15 relative in float64), checked in the tests. :func:`compile_forward` returns None
@@ -55,6 +59,7 @@ Shapes: ``x`` ``(N, C, H, W)`` in, logits ``(N, classes)`` out (NCHW at the boun
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -79,7 +84,8 @@ CHUNK = 4
 
 class Scratch(threading.local):
     """Buffers reused from one chunk to the next, one set per thread:
-    ``get(key, build)`` returns ``build()``, built on the first call with that key."""
+    ``get(key, build)`` returns ``build()``, built on the first call with that key. The buffers
+    depend on shapes only (never on weights), so the key names everything that shapes them."""
 
     def __init__(self):
         self.buffers: dict = {}
@@ -88,6 +94,10 @@ class Scratch(threading.local):
         if key not in self.buffers:
             self.buffers[key] = build()
         return self.buffers[key]
+
+
+#: The scratch of each model, shared by its compiled forwards; dropped with the model.
+_SCRATCH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _cast(array, dtype, cache: dict):
@@ -200,17 +210,24 @@ def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
     F, C, kh, kw = weight.shape
     W2 = weight.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)      # columns in (i, j, c) order
     b = np.zeros(F) if bias is None else bias
-    casts_W, casts_b = {}, {}
+    casts_W, biases = {}, {}
     flat = stride == (1, 1) and padding[0] < kh and padding[1] < kw
+    config = (F, (kh, kw), stride, padding, flat, pool)
 
     def step(x, scratch, key):
-        buffers = scratch.get((key, x.shape, x.dtype), lambda: ConvBuffers(
-            x.shape, x.dtype, F, (kh, kw), stride, padding, flat, pool))
+        buffers = scratch.get((key, x.shape, x.dtype, config),
+                              lambda: ConvBuffers(x.shape, x.dtype, *config))
         z = buffers.product(x, _cast(W2, x.dtype, casts_W))
         if pool is not None:
             z = buffers.pool.reduce(np.maximum)
-        np.add(z, _cast(b, x.dtype, casts_b)[:, None, None, None], out=z)
-        return np.maximum(z, 0, out=z) if relu else z
+        if (z.shape, z.dtype) not in biases:                           # b, broadcast once
+            biases[z.shape, z.dtype] = np.broadcast_to(b.astype(z.dtype)[:, None, None, None],
+                                                       z.shape).copy()
+        np.add(z, biases[z.shape, z.dtype], out=z)
+        if relu:
+            zeros = scratch.get(("zeros", z.shape, z.dtype), lambda: np.zeros_like(z))
+            np.maximum(z, zeros, out=z)
+        return z
 
     return step
 
@@ -318,13 +335,13 @@ def compile_forward(model: Sequential,
     """``forward(x)`` equal to ``model.forward(x)`` (see the module docstring), or None.
 
     ``forward`` runs chunks of :data:`CHUNK` images on ``threads`` threads (None:
-    ``model.threads``, read at each call); it may be called from several threads at once. Its
-    scratch arrays live as long as ``forward`` does.
+    ``model.threads``, read at each call); it may be called from several threads at once (each
+    thread has its own scratch arrays). The scratch arrays live as long as ``model`` does.
     """
     steps = compile_steps(model)
     if steps is None:
         return None
-    scratch = Scratch()
+    scratch = _SCRATCH.setdefault(model, Scratch())
 
     def run_chunk(x: np.ndarray) -> np.ndarray:
         out = x.transpose(1, 0, 2, 3)                                  # NCHW -> CNHW view

@@ -138,3 +138,27 @@ def test_threads_give_the_serial_result():
     model.threads = 2
     np.testing.assert_array_equal(forward(x), serial)
     np.testing.assert_allclose(serial, model.forward(x), rtol=1e-5, atol=1e-5)
+
+
+def test_a_model_keeps_its_scratch_across_compiles_but_not_its_weights():
+    """A second compile reuses the first one's buffers (no fresh memory per call) and still
+    computes with the weights of the moment: nothing weight-dependent lives in the scratch."""
+    import gc
+
+    from numpy_gradcam.cam.methods import inference
+
+    model = tinycnn_gap(seed=6)
+    x = np.random.default_rng(2).random((CHUNK + 1, 3, 64, 64))
+    compile_forward(model, threads=1)(x)
+    buffers = dict(inference._SCRATCH[model].buffers)
+    for name in ("conv1", "bn4", "fc"):                    # new weights, biases, BN statistics
+        for array in model.layers[name].params.values():
+            array += 0.5
+    again = compile_forward(model, threads=1)(x)
+    assert inference._SCRATCH[model].buffers == buffers           # the same buffer objects
+    np.testing.assert_allclose(again, model.forward(x), rtol=1e-12,
+                               atol=1e-12 * np.abs(again).max())
+    held = len(inference._SCRATCH)
+    del model
+    gc.collect()
+    assert len(inference._SCRATCH) == held - 1                    # dropped with the model
