@@ -28,10 +28,12 @@ come in under the floor.) The last column is the largest difference between the 
 after renormalising ours as pytorch-grad-cam does after its resize (a check that both computed
 the same thing, in float32).
 
-A last line times the forward passes alone, at batch 64: the masked inputs of Score-CAM (the
+Two last lines, at batch 64: the forward passes alone, the masked inputs of Score-CAM (the
 live channels, built once) through our compiled forward (64 per thread, as in Score-CAM) and
-through the torch model (batches of 64, ``torch.no_grad``). pytorch-grad-cam's Score-CAM cannot
-be faster than its torch forwards, which bounds the ratio any forward of ours can reach.
+through the torch model (batches of 64, ``torch.no_grad``) -- pytorch-grad-cam's Score-CAM
+cannot be faster than its torch forwards; and the convolution products alone, as the compiled
+forward computes them (its shapes, random data, all threads at once) -- what an im2col forward
+costs before any copy, pooling or ReLU.
 """
 
 import argparse
@@ -156,6 +158,43 @@ def forwards_alone(model, x, pgc):
     return len(inputs), t_ours, t_torch
 
 
+def products_alone(model, x, count):
+    """Seconds of the convolution products of ``count`` forward passes alone: the matrix products
+    of the compiled forward (``ConvBuffers``, ``CHUNK`` images each), on ``args.threads``
+    threads at once."""
+    from numpy_gradcam.cam.methods.inference import CHUNK, ConvBuffers
+    from numpy_gradcam.nn import Conv2d
+    trace = model.trace(x[:1].astype(np.float64))
+    convs, shape = [], x.shape[1:]
+    for name, layer in model.layers.items():
+        if isinstance(layer, Conv2d):
+            convs.append((layer, shape))
+        shape = trace.outputs[name].shape[1:]
+
+    def per_thread(_):
+        rng = np.random.default_rng(0)
+        products = []
+        for layer, (C, H, W) in convs:
+            (kh, kw), stride, padding = layer.kernel_size, layer.stride, layer.padding
+            flat = stride == (1, 1) and padding[0] < kh and padding[1] < kw
+            buffers = ConvBuffers((C, CHUNK, H, W), np.float32, layer.out_channels, (kh, kw),
+                                  stride, padding, flat)
+            buffers.cols_2d[...] = rng.random(buffers.cols_2d.shape, dtype=np.float32)
+            W2 = rng.random((layer.out_channels, buffers.cols_2d.shape[0]), dtype=np.float32)
+            products.append((W2, buffers))
+
+        def batch():                                                   # 64 forward passes
+            for _ in range(SCORECAM_BATCH // CHUNK):
+                for W2, buffers in products:
+                    np.matmul(W2, buffers.cols_2d, out=buffers.out)
+
+        return best_s(batch, args.repeats)
+
+    with ThreadPoolExecutor(args.threads) as pool:
+        seconds = max(pool.map(per_thread, range(args.threads)))
+    return seconds * count / (SCORECAM_BATCH * args.threads)
+
+
 CASES = (("scorecam", dict(scorecam_variant="pytorch-grad-cam", batch_size=SCORECAM_BATCH)),
          ("gradcam++", dict(gradcampp_form="pytorch-grad-cam")))
 
@@ -191,6 +230,7 @@ def main():
             rows.append((method, n, t_ours, t_theirs, floor if method == "scorecam" else None,
                          diff))
     count, t_forwards, t_torch_forwards = forwards_alone(model, x, pgc)
+    t_products = products_alone(model, x, count)
     gflops = max(gflops, matmul_gflops())
     print(f"model {args.model}, float32, {args.threads} threads, best of {args.repeats} "
           f"alternating runs; matmul {gflops:.1f} GFLOP/s; numpy {np.__version__}"
@@ -206,6 +246,10 @@ def main():
     print(f"forward passes alone, {count} masked inputs of batch {BATCHES[-1]}: numpy "
           f"{t_forwards:.3f} s, torch {t_torch_forwards:.3f} s "
           f"(numpy/torch {t_forwards / t_torch_forwards:.2f})")
+    scorecam_floor = next(floor for method, n, *_, floor, _ in rows
+                          if method == "scorecam" and n == BATCHES[-1])
+    print(f"convolution products alone, the same {count} forwards: {t_products:.3f} s "
+          f"({t_products / scorecam_floor:.2f}× the floor)")
 
 
 if __name__ == "__main__":
