@@ -83,9 +83,8 @@ from ...nn import (
 CHUNK = 4
 
 class Scratch(threading.local):
-    """Buffers reused from one chunk to the next, one set per thread:
-    ``get(key, build)`` returns ``build()``, built on the first call with that key. The buffers
-    depend on shapes only (never on weights), so the key names everything that shapes them."""
+    """Arrays reused from one chunk to the next, one set per thread: ``get(key, build)`` returns
+    ``build()``, built on the first call with that key."""
 
     def __init__(self):
         self.buffers: dict = {}
@@ -96,7 +95,9 @@ class Scratch(threading.local):
         return self.buffers[key]
 
 
-#: The scratch of each model, shared by its compiled forwards; dropped with the model.
+#: The scratch of each model, shared by its compiled forwards and dropped with the model. Its
+#: arrays depend on shapes only, never on weights (which may change between compiles), and each
+#: key names everything that shapes its array.
 _SCRATCH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -210,7 +211,7 @@ def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
     F, C, kh, kw = weight.shape
     W2 = weight.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)      # columns in (i, j, c) order
     b = np.zeros(F) if bias is None else bias
-    casts_W, biases = {}, {}
+    casts_W, biases = {}, Scratch()                                    # b broadcast, per shape
     flat = stride == (1, 1) and padding[0] < kh and padding[1] < kw
     config = (F, (kh, kw), stride, padding, flat, pool)
 
@@ -220,10 +221,8 @@ def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
         z = buffers.product(x, _cast(W2, x.dtype, casts_W))
         if pool is not None:
             z = buffers.pool.reduce(np.maximum)
-        if (z.shape, z.dtype) not in biases:                           # b, broadcast once
-            biases[z.shape, z.dtype] = np.broadcast_to(b.astype(z.dtype)[:, None, None, None],
-                                                       z.shape).copy()
-        np.add(z, biases[z.shape, z.dtype], out=z)
+        np.add(z, biases.get((z.shape, z.dtype), lambda: np.broadcast_to(
+            b.astype(z.dtype)[:, None, None, None], z.shape).copy()), out=z)
         if relu:
             zeros = scratch.get(("zeros", z.shape, z.dtype), lambda: np.zeros_like(z))
             np.maximum(z, zeros, out=z)
