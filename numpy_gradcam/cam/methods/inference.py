@@ -84,13 +84,20 @@ CHUNK = 4
 
 class Scratch(threading.local):
     """Arrays reused from one chunk to the next, one set per thread: ``get(key, build)`` returns
-    ``build()``, built on the first call with that key."""
+    ``build()``, built on the first call with that key. At most :attr:`LIMIT` arrays are kept; a
+    new key beyond that starts the set afresh, so that inputs of ever new sizes do not pile up
+    buffers for as long as the model lives."""
+
+    #: Arrays kept per thread: a tiny CNN's forward needs 7 for each input shape it meets.
+    LIMIT = 64
 
     def __init__(self):
         self.buffers: dict = {}
 
     def get(self, key, build):
         if key not in self.buffers:
+            if len(self.buffers) >= self.LIMIT:
+                self.buffers.clear()
             self.buffers[key] = build()
         return self.buffers[key]
 

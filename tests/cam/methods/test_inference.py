@@ -162,3 +162,18 @@ def test_a_model_keeps_its_scratch_across_compiles_but_not_its_weights():
     del model
     gc.collect()
     assert len(inference._SCRATCH) == held - 1                    # dropped with the model
+
+
+def test_inputs_of_ever_new_sizes_keep_the_scratch_bounded():
+    """Twenty image sizes, 7 arrays each: the scratch starts afresh instead of growing, and the
+    forward stays right across the restarts."""
+    from numpy_gradcam.cam.methods import inference
+
+    model = tinycnn_gap(seed=7)
+    forward = compile_forward(model, threads=1)
+    rng = np.random.default_rng(3)
+    for size in range(16, 56, 2):
+        x = rng.random((1, 3, size, size))
+        np.testing.assert_allclose(forward(x), model.forward(x), rtol=1e-12, atol=1e-12)
+        assert len(inference._SCRATCH[model].buffers) <= inference.Scratch.LIMIT
+    assert 20 * 7 > inference.Scratch.LIMIT                        # the bound was reached
