@@ -226,14 +226,16 @@ def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
         buffers = scratch.get((key, x.shape, x.dtype, config),
                               lambda: ConvBuffers(x.shape, x.dtype, *config))
         z = buffers.product(x, _cast(W2, x.dtype, casts_W))
-        if pool is not None:
-            z = buffers.pool.reduce(np.maximum)
-        np.add(z, biases.get((z.shape, z.dtype), lambda: np.broadcast_to(
-            b.astype(z.dtype)[:, None, None, None], z.shape).copy()), out=z)
+        # The bias and the ReLU go over the pooled map, or else over the whole product: the
+        # outputs at the flat layout's padding positions, which z leaves out, cost less than
+        # the short rows of the view z.
+        y = buffers.out if pool is None else buffers.pool.reduce(np.maximum)
+        np.add(y, biases.get((y.shape, y.dtype), lambda: np.broadcast_to(
+            b.astype(y.dtype).reshape((-1,) + (1,) * (y.ndim - 1)), y.shape).copy()), out=y)
         if relu:
-            zeros = scratch.get(("zeros", z.shape, z.dtype), lambda: np.zeros_like(z))
-            np.maximum(z, zeros, out=z)
-        return z
+            zeros = scratch.get(("zeros", y.shape, y.dtype), lambda: np.zeros_like(y))
+            np.maximum(y, zeros, out=y)
+        return z if pool is None else y
 
     return step
 
