@@ -135,9 +135,10 @@ def pytorch_grad_cam(model):
 
 def masked_inputs(model, x):
     """The inputs of our Score-CAM (pytorch-grad-cam variant) ``(P, C, H, W)``, live maps only."""
+    from numpy_gradcam.cam.methods.batching import live_maps
     from numpy_gradcam.cam.methods.scorecam import masks
     A = model.forward(x, keep=model.target_layer)[1][model.target_layer]
-    n, k = np.argwhere(A.reshape(*A.shape[:2], -1).any(axis=2)).T
+    n, k = live_maps(A).T
     H = masks(A[n, k][:, None], x.shape[2:], "pytorch-grad-cam")
     return np.ascontiguousarray(x[n] * H, dtype=np.float32)
 

@@ -27,15 +27,15 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Context, Method
-from .batching import batch_size_option, run_batches
+from .batching import batch_size_option, live_maps, run_batches
 
 
 def ablated_scores(context: Context) -> np.ndarray:
     """``y^c_k`` ``(N, K)``: the score with feature map ``k`` of each image set to zero."""
     model, A, layer = context.model, context.A, context.layer
-    N, K = A.shape[:2]
+    K = A.shape[1]
     y = context.target_scores(context.trace.logits)                    # (N,)
-    live = np.argwhere(A.reshape(N, K, -1).any(axis=2))                # (P, 2) pairs (n, k)
+    live = live_maps(A)                                                # (P, 2) pairs (n, k)
 
     def score(start: int, stop: int) -> np.ndarray:
         n, k = live[start:stop].T

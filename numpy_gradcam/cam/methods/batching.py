@@ -19,6 +19,12 @@ from ...progress import Progress
 
 DEFAULT_BATCH_SIZE = 64
 
+def live_maps(A: np.ndarray) -> np.ndarray:
+    """The pairs ``(n, k)`` ``(P, 2)`` of the feature maps ``A`` ``(N, K, h, w)`` that are not zero
+    everywhere: Score-CAM and Ablation-CAM perturb only these (a dead map changes nothing)."""
+    return np.argwhere(A.reshape(*A.shape[:2], -1).any(axis=2))
+
+
 def batch_size_option(options: dict) -> int:
     """``options["batch_size"]`` or :data:`DEFAULT_BATCH_SIZE` (validated by the pipeline)."""
     value = options.get("batch_size")

@@ -43,7 +43,7 @@ import numpy as np
 from ...nn.losses import softmax
 from .. import normalization, upsampling
 from .base import Context, Method
-from .batching import batch_size_option, run_batches
+from .batching import batch_size_option, live_maps, run_batches
 from .inference import compile_forward, model_threads
 
 VARIANTS = ("paper", "pytorch-grad-cam")
@@ -74,7 +74,7 @@ def masked_logits(context: Context, variant: str) -> tuple[np.ndarray, np.ndarra
     size = x.shape[2:]
     align_corners = bool(context.options.get("align_corners", False))
     blank = forward(np.zeros_like(x[:1]))[0]                     # (classes,)
-    live = np.argwhere(A.reshape(N, K, -1).any(axis=2))                # (P, 2) pairs (n, k)
+    live = live_maps(A)                                                # (P, 2) pairs (n, k)
 
     def score(start: int, stop: int) -> np.ndarray:
         n, k = live[start:stop].T

@@ -5,7 +5,7 @@ import threading
 import numpy as np
 import pytest
 
-from numpy_gradcam.cam.methods.batching import run_batches
+from numpy_gradcam.cam.methods.batching import live_maps, run_batches
 
 
 def recording_score():
@@ -48,3 +48,12 @@ def test_no_items():
     score, calls = recording_score()
     assert run_batches(score, 0, 4, "test", threads=2).shape == (0,)
     assert calls == []
+
+
+def test_live_maps_are_the_maps_with_any_nonzero_value():
+    A = np.zeros((2, 3, 4, 4))
+    A[0, 1, 3, 3] = 1e-300                                      # one tiny value keeps a map live
+    A[1, 0] = -2.0                                              # negative counts too
+    A[1, 2, 0, 1] = 5.0
+    assert live_maps(A).tolist() == [[0, 1], [1, 0], [1, 2]]
+    assert live_maps(np.zeros((2, 3, 4, 4))).shape == (0, 2)
