@@ -66,5 +66,6 @@ def blend(image, colored, alpha: float = 0.4) -> np.ndarray:
         raise ValueError(
             f"colored must have the shape of image {image.shape}, got shape {colored.shape}"
         )
-    overlay = alpha * colored + (1 - alpha) * image
+    with np.errstate(under="ignore"):     # a subnormal alpha: its terms round to 0, as they should
+        overlay = alpha * colored + (1 - alpha) * image
     return overlay

@@ -37,6 +37,16 @@ def test_alpha_zero_returns_the_image_and_one_the_colored_map(pair):
     np.testing.assert_array_equal(blend(image, colored, alpha=1), colored)
 
 
+def test_a_subnormal_alpha_raises_no_floating_point_error():
+    """A subnormal alpha is a valid fraction: its products underflow, harmlessly, even where the
+    caller made NumPy raise on every floating-point error (found by tests/hostile/test_fuzz.py)."""
+    image = np.zeros((1, 3, 2, 2))
+    colored = np.full((1, 3, 2, 2), 0.3)                       # 0.3 * alpha is inexact
+    with np.errstate(all="raise"):
+        overlay = blend(image, colored, alpha=2.225073858507e-311)
+    np.testing.assert_allclose(overlay, image, rtol=0, atol=1e-300)
+
+
 @given(image_pairs(), st.floats(0, 1))
 def test_overlay_lies_between_image_and_colored(pair, alpha):
     image, colored = pair
