@@ -44,7 +44,11 @@ def test_float32_is_kept():
 @given(N=st.integers(1, 6), C=st.integers(2, 7), seed=st.integers(0, 2**32 - 1))
 def test_gradient_matches_finite_differences(N, C, seed):
     rng = np.random.default_rng(seed)
-    z = rng.standard_normal((N, C)) * 3
+    # Logits in [-2, 2]: no probability below e^-4 / C, so the largest gradient entry stays
+    # well above what central differences resolve (~1e-10 here). Saturated softmaxes, where
+    # every entry is tiny (logits 5.8 and -3.6 gave 8.6e-5, checked to only 5e-7), are left to
+    # the stability test above and to the torch oracle below.
+    z = rng.uniform(-2, 2, size=(N, C))
     y = rng.integers(0, C, size=N)
     _, dlogits = softmax_cross_entropy(z, y)
     assert_gradient(dlogits, lambda zz: softmax_cross_entropy(zz, y)[0], z)
