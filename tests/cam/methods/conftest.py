@@ -1,5 +1,6 @@
-"""Shared fixtures of the method tests: the shipped models, a few images, and a toy model
-small enough to compute every method by hand.
+"""Shared fixtures of the method tests: a few images, and a toy model small enough to compute
+every method by hand (the shipped models, ``gap_model`` and ``fc_model``, come from
+``tests/cam/conftest.py``).
 
 The toy: ``conv`` is a 1×1 convolution that copies the red and green channels (``A^0 = relu(R)``,
 ``A^1 = relu(G)``), then global average pooling and a linear layer with weight ``fc_weight``
@@ -9,19 +10,8 @@ and no bias, so ``y = fc_weight @ [mean A^0, mean A^1]``.
 import numpy as np
 import pytest
 
-import numpy_gradcam as ng
 from numpy_gradcam.datasets import make_shapes
 from numpy_gradcam.nn import Conv2d, GlobalAvgPool2d, Linear, ReLU, Sequential
-
-
-@pytest.fixture(scope="session")
-def gap_model():
-    return ng.load_model("tinycnn-gap")
-
-
-@pytest.fixture(scope="session")
-def fc_model():
-    return ng.load_model("tinycnn-fc")
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,14 @@
-"""Shared fixtures of the preset tests: the shipped GAP model and three images whose targets are
-not only the predicted classes."""
+"""Shared fixtures of the preset tests: the shipped GAP model (``tests/cam/conftest.py``'s
+``gap_model``, as ``model``) and three images whose targets are not only the predicted classes."""
 
 import pytest
 
-import numpy_gradcam as ng
 from numpy_gradcam.datasets import make_shapes
 
 
-@pytest.fixture(scope="module")
-def model():
-    return ng.load_model("tinycnn-gap")
+@pytest.fixture(scope="session")
+def model(gap_model):
+    return gap_model
 
 
 @pytest.fixture(scope="module")
