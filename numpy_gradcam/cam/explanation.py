@@ -6,8 +6,13 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+MAX_TARGETS_SHOWN = 4     # a batch's targets beyond these are counted, not listed, in the repr
+REPR_WIDTH = 86           # characters per line of the repr's stages, after the indent
+#: The fields that are not array stages (the repr shows them by value, or not at all).
+NOT_STAGES = ("method", "layer", "targets", "class_names", "options")
 
-@dataclass
+
+@dataclass(repr=False)
 class Explanation:
     """Every stage of one explanation, in the order the pipeline computes them.
 
@@ -33,6 +38,10 @@ class Explanation:
     overlay        ``(N, 3, H, W)``       ``a·colored + (1 − a)·image``
     saliency       ``(N, C, H, W)``       input-space maps (guided backprop …), else None
     ============== ====================== =================================================
+
+    Its repr is a summary, not the data (a batch's arrays would print thousands of lines): the
+    method, layer, targets, preset, and each stage's shape and dtype (``None`` for a stage this
+    method does not have). :meth:`arrays` gives the arrays themselves.
     """
 
     method: str
@@ -59,6 +68,31 @@ class Explanation:
         targets = np.atleast_1d(self.targets)
         names = [self.class_names[t] if self.class_names else str(t) for t in targets]
         return names[0] if np.ndim(self.targets) == 0 else names
+
+    def __repr__(self) -> str:
+        targets = np.asarray(self.targets)
+        shown = self.target_names if self.class_names else targets.tolist()
+        if targets.ndim == 1 and len(targets) > MAX_TARGETS_SHOWN:
+            listed = ", ".join(map(repr, shown[:MAX_TARGETS_SHOWN]))
+            shown = f"[{listed}, ... {len(targets) - MAX_TARGETS_SHOWN} more]"
+        else:
+            shown = repr(shown)
+        items = [f"method={self.method!r}", f"layer={self.layer!r}", f"targets={shown}",
+                 f"preset={self.options.get('preset')!r}"]
+        for f in fields(self):
+            if f.name not in NOT_STAGES:
+                value = getattr(self, f.name)
+                summary = "None" if value is None else f"{value.shape} {value.dtype}"
+                items.append(f"{f.name}={summary}")
+        # Whole items per line (a shape is never split), wrapped to a readable width.
+        lines, line = [], ""
+        for item in items:
+            if line and len(line) + len(item) + 2 > REPR_WIDTH:
+                lines.append(line + ",")
+                line = ""
+            line = f"{line}, {item}" if line else item
+        lines.append(line)
+        return "Explanation(" + "\n            ".join(lines) + ")"
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array stage by name (for saving, comparing, golden vectors)."""
