@@ -35,7 +35,10 @@ CHUNK = 8   # images per col2im pass in the input gradient
 def conv2d_forward_loops(x, weight, bias, stride=(1, 1), padding=(0, 0)):
     """The convolution as seven nested sums; slow, and the definition the fast one must meet.
 
-    Returns ``(out, cache)``: ``out`` ``(N, F, Ho, Wo)``, ``cache = (x, weight, stride, padding)``.
+    Returns ``(out, cache)``: ``out`` ``(N, F, Ho, Wo)``, and for
+    :func:`conv2d_backward_loops` ``cache = (x, weight, has_bias, stride, padding)``: ``x``
+    ``(N, C, H, W)`` unpadded, ``weight`` ``(F, C, kh, kw)``, ``has_bias`` whether ``bias`` was
+    given (without it ``db`` is None), ``stride`` ``(sh, sw)`` and ``padding`` ``(ph, pw)``.
     """
     N, _, H, W = x.shape
     F, _, kh, kw = weight.shape
@@ -91,8 +94,14 @@ def conv2d_forward(x, weight, bias, stride=(1, 1), padding=(0, 0), keep_cols=Tru
     ``(out (N, F, Ho, Wo), cache)``. Stride 1 uses the "wide" im2col, whose extra columns are
     dropped from the product.
 
-    The cache keeps ``x``, and ``cols`` for the weight gradient if ``keep_cols`` (training).
-    Without it :func:`conv2d_backward_params` rebuilds ``cols`` from ``x``: Grad-CAM's backward
+    ``cache = (x, cols, weight, has_bias, stride, padding)``: ``x`` ``(N, C, H, W)`` unpadded;
+    ``cols`` ``im2col(x)``, ``(N, C·kh·kw, Ho·Wp)`` for stride 1 (the wide layout, ``Wp = W +
+    2·pw``), else ``(N, C·kh·kw, Ho·Wo)``, and None unless ``keep_cols``; ``weight``
+    ``(F, C, kh, kw)``; ``has_bias`` whether ``bias`` was given (without it ``db`` is None);
+    ``stride`` ``(sh, sw)``; ``padding`` ``(ph, pw)``.
+
+    ``cols`` is kept for the weight gradient only if ``keep_cols`` (training). Without it
+    :func:`conv2d_backward_params` rebuilds ``cols`` from ``x``: Grad-CAM's backward
     needs only the input gradient, and ``cols`` is ``kh·kw`` times the size of ``x`` — kept for
     every convolution of a traced batch it is most of the trace's memory, and allocating it
     fresh on every call costs more (page faults) than building it.
