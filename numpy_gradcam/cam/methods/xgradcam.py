@@ -24,6 +24,8 @@ from .base import Context, Method
 
 
 def xgradcam_weights(context: Context) -> np.ndarray:
+    """Channel weights ``alpha_k = Σ_ij (A^k_ij / Σ_ab A^k_ab) ∂y^c/∂A^k_ij`` ``(N, K)``; 0 for a
+    channel with ``Σ_ab A^k_ab = 0``."""
     A, dy_dA = context.A, context.dy_dA                                 # (N, K, h, w)
     sum_A = A.sum(axis=(2, 3))                                          # (N, K)
     numerator = (A * dy_dA).sum(axis=(2, 3))                            # (N, K)
