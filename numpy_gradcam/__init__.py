@@ -5,9 +5,12 @@
     >>> images, labels, masks = ng.datasets.make_shapes(4, seed=0)
     >>> e = ng.explain(model, images[0])          # e.activations, e.gradients, e.weights, ...
     >>> A, dy_dA = ng.gradients(model, images, target=labels, layer="relu4")
+
+``numpy_gradcam.nn`` is the reference engine; ``numpy_gradcam.fast`` runs it on the worker
+threads by default (``ng.fast.set_threads(1)``: everything serial).
 """
 
-from . import datasets, nn
+from . import datasets, fast, nn
 from .cam import Explanation, class_gradients, explain, gradients
 from .models import MODEL_NAMES, load_model
 
@@ -19,6 +22,7 @@ __all__ = [
     "class_gradients",
     "datasets",
     "explain",
+    "fast",
     "gradients",
     "load_model",
     "nn",

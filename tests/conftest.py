@@ -20,6 +20,8 @@ import matplotlib
 import pytest
 from hypothesis import HealthCheck, settings
 
+import numpy_gradcam as ng
+
 matplotlib.use("Agg")
 
 settings.register_profile(
@@ -64,3 +66,19 @@ def require_library(name: str):
     if name == "torch" or name.startswith(("pytorch_grad_cam", "captum", "torchcam")):
         importlib.import_module("torch").set_num_threads(2)
     return module
+
+
+# The shipped models, loaded once for the session. Tests must not change them (their parameters
+# or buffers): one that needs to loads its own with numpy_gradcam.load_model.
+
+
+@pytest.fixture(scope="session")
+def gap_model():
+    """``tinycnn-gap``: convolutions, global average pooling, one linear layer."""
+    return ng.load_model("tinycnn-gap")
+
+
+@pytest.fixture(scope="session")
+def fc_model():
+    """``tinycnn-fc``: convolutions, flatten, fully connected layers."""
+    return ng.load_model("tinycnn-fc")

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _validate
+from .. import _validate, fast
+from ..fast.trace import SplitTrace
 from ..nn.losses import softmax
-from ..nn.sequential import Sequential, Trace
+from ..nn.sequential import Sequential
 
 SCORES = ("logit", "softmax")
 
@@ -78,21 +79,18 @@ def seed(logits: np.ndarray, targets: np.ndarray, score: str = "logit") -> np.nd
 
 
 def gradients(model: Sequential, x, target=None, layer=None, score: str = "logit",
-              counterfactual: bool = False, trace: Trace | None = None):
+              counterfactual: bool = False, trace: SplitTrace | None = None):
     """``(A, dy_dA)`` at ``layer`` (default: ``model.target_layer``), both ``(N, K, h, w)``.
 
     ``counterfactual=True`` returns ``-dy_dA``: the regions whose removal would raise ``y^c``
-    (source document 003_c4a8ef7ac5f207b3.txt). A ``trace`` from an earlier forward pass of the
-    same ``x`` may be passed to avoid running it again.
+    (source document 003_c4a8ef7ac5f207b3.txt). A ``trace`` from an earlier
+    :func:`numpy_gradcam.fast.trace` of the same ``x`` may be passed to avoid running it again.
     """
     x4, _ = _validate.images(x, "x", channels=model.in_channels)
-    layer = model.target_layer if layer is None else layer
-    if layer is None:
-        raise ValueError("layer must be given: the model names no target_layer")
-    layer = model._layer_name(layer)
-    trace = model.trace(x4) if trace is None else trace
+    layer = model.resolve_layer(layer)
+    trace = fast.trace(model, x4) if trace is None else trace
     targets = resolve_targets(target, trace.logits, model.class_names)
-    dy_dA = model.backward_to(trace, seed(trace.logits, targets, score), layer)
+    dy_dA = trace.backward_to(seed(trace.logits, targets, score), layer)
     return trace.outputs[layer], (-dy_dA if counterfactual else dy_dA)
 
 
@@ -100,8 +98,8 @@ def class_gradients(model: Sequential, x, layer=None, score: str = "logit"):
     """``(A, dy_dA)`` for **every** class in one backward pass: ``A`` ``(N, K, h, w)``,
     ``dy_dA`` ``(C, N, K, h, w)`` with ``dy_dA[c]`` the gradient of class ``c``."""
     x4, _ = _validate.images(x, "x", channels=model.in_channels)
-    layer = model._layer_name(model.target_layer if layer is None else layer)
-    trace = model.trace(x4)
+    layer = model.resolve_layer(layer)
+    trace = fast.trace(model, x4)
     N, C = trace.logits.shape
     seeds = np.stack([seed(trace.logits, np.full(N, c), score) for c in range(C)])  # (C, N, C)
-    return trace.outputs[layer], model.backward_to(trace, seeds, layer)
+    return trace.outputs[layer], trace.backward_to(seeds, layer)

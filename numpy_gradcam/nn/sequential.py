@@ -20,13 +20,11 @@ Names follow PyTorch: ``state_dict()`` keys are ``"<layer>.<param>"`` with PyTor
 from __future__ import annotations
 
 import keyword
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import _validate
-from .._threads import pool
 from .conv import Conv2d
 from .layer import Layer
 from .linear import Linear
@@ -35,39 +33,16 @@ from .relu import RULES, ReLU
 
 @dataclass
 class Trace:
-    """One forward pass: the input, each layer's output and each layer's cache (for backward).
-
-    A batch traced over several threads keeps one Trace per chunk of images in ``chunks``; its
-    ``outputs`` then joins each layer's chunks along the batch axis when first asked for.
-    """
+    """One forward pass: the input, each layer's output and each layer's cache (for backward)."""
 
     x: np.ndarray
-    outputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
     caches: dict[str, object] = field(default_factory=dict)
-    chunks: list[Trace] | None = None
 
     @property
     def logits(self) -> np.ndarray:
         """The last layer's output, ``(N, num_classes)``."""
         return self.outputs[list(self.outputs)[-1]]
-
-
-class _JoinedOutputs(Mapping):
-    """Each layer's output of a chunked trace, concatenated along the batch axis on first use."""
-
-    def __init__(self, chunks: list[Trace]):
-        self._chunks, self._joined = chunks, {}
-
-    def __getitem__(self, name):
-        if name not in self._joined:
-            self._joined[name] = np.concatenate([chunk.outputs[name] for chunk in self._chunks])
-        return self._joined[name]
-
-    def __iter__(self):
-        return iter(self._chunks[0].outputs)
-
-    def __len__(self):
-        return len(self._chunks[0].outputs)
 
 
 class Sequential:
@@ -78,11 +53,6 @@ class Sequential:
     """
 
     def __init__(self, layers, class_names=None, target_layer=None):
-        #: Threads an evaluation-mode pass splits the batch over (1: the plain serial path).
-        #: Training mode is always serial: BatchNorm needs the whole batch's statistics.
-        #: NumPy releases the GIL in copies, ufuncs and BLAS, so chunks of images run in
-        #: parallel; hold BLAS to one thread (OPENBLAS_NUM_THREADS=1) to avoid oversubscription.
-        self.threads = 1
         self.layers: dict[str, Layer] = {}
         for item in layers:
             if not (isinstance(item, tuple) and len(item) == 2):
@@ -101,7 +71,7 @@ class Sequential:
         if not self.layers:
             raise ValueError("layers must hold at least one (name, layer) pair, got none")
         self.class_names = None if class_names is None else tuple(class_names)
-        self.target_layer = None if target_layer is None else self._layer_name(target_layer)
+        self.target_layer = None if target_layer is None else self.resolve_layer(target_layer)
 
     # --- structure -------------------------------------------------------------------------
 
@@ -110,7 +80,7 @@ class Sequential:
         return list(self.layers)
 
     def __getitem__(self, name: str) -> Layer:
-        return self.layers[self._layer_name(name)]
+        return self.layers[self.resolve_layer(name)]
 
     @property
     def in_channels(self) -> int | None:
@@ -124,7 +94,13 @@ class Sequential:
         last = [la for la in self.layers.values() if isinstance(la, Linear)]
         return last[-1].out_features if last else None
 
-    def _layer_name(self, name) -> str:
+    def resolve_layer(self, name=None) -> str:
+        """The layer name ``name``, checked (``None``: :attr:`target_layer`, the default
+        Grad-CAM layer); a clear error names the layers there are."""
+        if name is None:
+            if self.target_layer is None:
+                raise ValueError("layer must be given: the model names no target_layer")
+            return self.target_layer
         # isinstance first: `name in dict` raises a bare "unhashable type" for a list or dict.
         if not isinstance(name, str) or name not in self.layers:
             raise ValueError(
@@ -138,8 +114,8 @@ class Sequential:
 
     # --- forward ---------------------------------------------------------------------------
 
-    def trace(self, x, train=False) -> Trace:
-        """Run every layer on ``x`` ``(N, C, H, W)`` and record outputs and caches."""
+    def check_input(self, x) -> np.ndarray:
+        """``x`` as a float array ``(N, C, H, W)`` with the model's channels and N >= 1."""
         x = _validate.float_array(x, "x", ndim=4)
         if self.in_channels is not None and x.shape[1] != self.in_channels:
             raise ValueError(
@@ -147,14 +123,11 @@ class Sequential:
             )
         if x.shape[0] == 0:
             raise ValueError(f"x must hold at least one image, got shape {x.shape}")
-        threads = _validate.positive_int(self.threads, "model.threads")
-        if train or threads == 1 or x.shape[0] < 2:
-            return self._trace(x, train)
-        chunks = list(pool(threads, "trace").map(lambda part: self._trace(part, False),
-                                         np.array_split(x, min(threads, x.shape[0]))))
-        return Trace(x, _JoinedOutputs(chunks), {}, chunks)
+        return x
 
-    def _trace(self, x, train) -> Trace:
+    def trace(self, x, train=False) -> Trace:
+        """Run every layer on ``x`` ``(N, C, H, W)`` and record every output and cache."""
+        x = self.check_input(x)
         trace = Trace(x)
         out = x
         for name, layer in self.layers.items():
@@ -169,7 +142,7 @@ class Sequential:
 
     def forward(self, x, keep=None, train=False):
         """Logits ``(N, num_classes)``; with ``keep=("relu3", ...)``, ``(logits, {name: A})``."""
-        names = [] if keep is None else [self._layer_name(k) for k in _as_tuple(keep)]
+        names = [] if keep is None else [self.resolve_layer(k) for k in _as_tuple(keep)]
         trace = self.trace(x, train=train)
         if keep is None:
             return trace.logits
@@ -183,7 +156,7 @@ class Sequential:
         ``y = head(A)``: what Grad-CAM differentiates, and what Ablation-CAM and the finite
         difference checks re-evaluate with ``A`` changed.
         """
-        layer = self._layer_name(layer)
+        layer = self.resolve_layer(layer)
         out = _validate.float_array(A, "A")
         names = list(self.layers)
         for name in names[names.index(layer) + 1:]:
@@ -209,11 +182,9 @@ class Sequential:
         ``rule`` is the ReLU backward rule (``"standard"``, ``"guided"``, ``"deconvnet"``).
         Parameter gradients are not computed.
         """
-        layer = self._layer_name(layer)
+        layer = self.resolve_layer(layer)
         _validate.choice(rule, "rule", RULES)
         dout = self._check_seed(trace, dy)
-        if trace.chunks is not None:
-            return self._per_chunk(trace, dout, lambda t, d: self.backward_to(t, d, layer, rule))
         for name in reversed(self.layers):
             if name == layer:
                 return dout
@@ -224,19 +195,9 @@ class Sequential:
         """``∂(Σ dy·logits)/∂x``, shaped like ``x`` (after the leading target axis of ``dy``)."""
         _validate.choice(rule, "rule", RULES)
         dout = self._check_seed(trace, dy)
-        if trace.chunks is not None:
-            return self._per_chunk(trace, dout, lambda t, d: self.backward_to_input(t, d, rule))
         for name in reversed(self.layers):
             dout = self._backward_input(name, dout, trace, rule)
         return dout
-
-    def _per_chunk(self, trace: Trace, dy: np.ndarray, backward):
-        """Run ``backward(chunk_trace, chunk_dy)`` for each chunk in parallel; join the results
-        along the batch axis (``dy.ndim - 2``: after any leading target axis)."""
-        sizes = np.cumsum([len(chunk.x) for chunk in trace.chunks])[:-1]
-        parts = np.split(dy, sizes, axis=dy.ndim - 2)
-        results = list(pool(len(trace.chunks), "trace").map(backward, trace.chunks, parts))
-        return np.concatenate(results, axis=dy.ndim - 2)
 
     def _backward_input(self, name, dout, trace, rule):
         layer = self.layers[name]
@@ -254,12 +215,6 @@ class Sequential:
         dout = self._check_seed(trace, dy)
         if dout.ndim != 2:
             raise ValueError(f"dy must have shape (N, num_classes) for backward, got {dout.shape}")
-        if trace.chunks is not None:
-            sizes = np.cumsum([len(chunk.x) for chunk in trace.chunks])[:-1]
-            parts = list(pool(len(trace.chunks), "trace").map(
-                lambda t, d: self.backward(t, d, input_grad), trace.chunks, np.split(dout, sizes)))
-            grads = {k: sum(g[k] for _, g in parts) for k in parts[0][1]}
-            return (None if not input_grad else np.concatenate([dx for dx, _ in parts])), grads
         names = list(self.layers)
         first = next((i for i, n in enumerate(names) if self.layers[n].params), 0)
         grads = {}

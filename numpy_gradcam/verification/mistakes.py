@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .. import fast
 from ..cam import blending, colormaps, combination, normalization, upsampling, weighting
 from ..cam.gradients import seed
 from ..nn.losses import softmax
@@ -150,13 +151,13 @@ def _quantize(x: np.ndarray, how: str | None) -> np.ndarray:
 
 
 def _layer(model: Sequential, layer: str | None) -> str:
-    target = model._layer_name(model.target_layer)
+    target = model.resolve_layer()
     if layer is None:
         return target
     if layer == "pre-relu":
         names = list(model.layer_names)
         return names[names.index(target) - 1]
-    return model._layer_name(layer)
+    return model.resolve_layer(layer)
 
 
 class Passes:
@@ -172,9 +173,9 @@ class Passes:
         if key not in self._cache:
             x = self.image[:, ::-1] if bgr_input else self.image               # (N, 3, H, W)
             x = np.ascontiguousarray(x)
-            trace = self.model.trace(x)
+            trace = fast.trace(self.model, x)                       # as explain() runs it
             dy = seed(trace.logits, self.targets, score)                        # (N, classes)
-            dy_dA = self.model.backward_to(trace, dy, layer)                   # (N, K, h, w)
+            dy_dA = trace.backward_to(dy, layer)                               # (N, K, h, w)
             self._cache[key] = (x, trace.logits, trace.outputs[layer], dy_dA)
         return self._cache[key]
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.methods import METHODS
-from numpy_gradcam.cam.pipeline import UPSAMPLE_MODES
+from numpy_gradcam.cam.upsampling import MODES as UPSAMPLE_MODES
 from numpy_gradcam.io import load_image
 
 from .conftest import assert_good_explanation

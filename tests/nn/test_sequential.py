@@ -160,41 +160,20 @@ def test_bad_layer_and_seed():
         nn.Sequential([("conv.1", nn.ReLU())])
 
 
-@pytest.mark.parametrize("threads", [2, 3])
-def test_a_batch_split_over_threads_gives_the_serial_results(threads):
-    model = small_model(3)
-    rng = np.random.default_rng(9)
-    x = rng.standard_normal((5, 2, 6, 6))                            # 5 images: uneven chunks
-    serial = model.trace(x)
-    model.threads = threads
-    split = model.trace(x)
-    assert split.chunks is not None and len(split.chunks) == threads
-    for name in model.layer_names:
-        np.testing.assert_allclose(split.outputs[name], serial.outputs[name], rtol=1e-13,
-                                   atol=1e-15)
-    seeds = rng.standard_normal((4, 5, 3))                           # 4 targets at once
-    np.testing.assert_allclose(model.backward_to(split, seeds, "relu1"),
-                               model.backward_to(serial, seeds, "relu1"), atol=1e-15)
-    np.testing.assert_allclose(model.backward_to_input(split, seeds[0], rule="guided"),
-                               model.backward_to_input(serial, seeds[0], rule="guided"), atol=1e-15)
-    (dx_split, grads_split), (dx, grads) = (model.backward(split, seeds[0]),
-                                            model.backward(serial, seeds[0]))
-    np.testing.assert_allclose(dx_split, dx, atol=1e-15)
-    for key in grads:
-        np.testing.assert_allclose(grads_split[key], grads[key], rtol=1e-12, atol=1e-14)
-
-
-def test_training_mode_is_never_split():
-    """BatchNorm's batch statistics need every image at once."""
+def test_a_trace_keeps_every_output_and_cache():
+    """The reference keeps every intermediate: one output and one cache per layer, in order."""
     model = small_model(4)
-    model.threads = 2
-    trace = model.trace(np.random.default_rng(1).standard_normal((4, 2, 6, 6)), train=True)
-    assert trace.chunks is None
-    assert int(model["bn2"].buffers["num_batches_tracked"]) == 1
+    trace = model.trace(np.random.default_rng(1).standard_normal((3, 2, 6, 6)))
+    assert list(trace.outputs) == list(trace.caches) == model.layer_names
+    assert trace.outputs["fc"].shape == (3, 3)
+    assert all(trace.caches[name] is not None for name in ("conv1", "relu1", "pool1", "fc"))
 
 
-def test_threads_must_be_a_positive_integer():
+def test_resolve_layer_defaults_to_the_target_layer():
     model = small_model()
-    model.threads = 0
-    with pytest.raises(ValueError, match=r"model\.threads must be an integer >= 1, got 0"):
-        model.trace(np.zeros((2, 2, 6, 6)))
+    assert model.resolve_layer() == "relu2" and model.resolve_layer("conv1") == "conv1"
+    with pytest.raises(ValueError, match="layer must be one of conv1, relu1"):
+        model.resolve_layer(["conv1"])
+    bare = nn.Sequential([("relu", nn.ReLU())])
+    with pytest.raises(ValueError, match="layer must be given: the model names no target_layer"):
+        bare.resolve_layer()

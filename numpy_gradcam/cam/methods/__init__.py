@@ -6,7 +6,8 @@ A feature-space method is a function ``weights(context) -> alpha`` where ``conte
 :class:`~numpy_gradcam.cam.methods.base.Context` (model, input, layer, targets, ``A`` and, for
 gradient methods, ``dy_dA``). ``alpha`` is ``(N, K)`` (one weight per channel) or
 ``(N, K, h, w)`` (one per element); the pipeline then forms ``L = ReLU(Σ_k alpha_k A^k)``.
-An input-space method returns ``saliency(context)`` ``(N, C, H, W)``.
+An input-space method returns ``saliency(context)`` ``(N, C, H, W)``. Each method declares its
+own options (``Method.options``); :func:`method_options` checks those that ``explain`` receives.
 
 =================  ============================  ===================================
 name               module                        weights / saliency
@@ -29,7 +30,7 @@ occlusion          ``occlusion``                 score drop under a sliding patc
 """
 
 from .ablationcam import ABLATIONCAM
-from .base import Context, Method
+from .base import Context, Method, Option
 from .cam import CAM
 from .deconvnet import DECONVNET
 from .eigencam import EIGENCAM
@@ -49,4 +50,18 @@ METHODS: dict[str, Method] = {m.name: m for m in (
     GUIDED_BACKPROP, DECONVNET, SALIENCY, GUIDED_GRADCAM, OCCLUSION,
 )}
 
-__all__ = ["METHODS", "Context", "Method"]
+
+def method_options(method: str, given: dict) -> dict:
+    """The options of ``method`` (:attr:`Method.options`): ``given`` checked, defaults filled in.
+    An option the method does not take is an error naming the methods that do."""
+    try:
+        return METHODS[method].resolve_options(given)
+    except KeyError as error:
+        name = error.args[0]
+        takers = ", ".join(repr(m.name) for m in METHODS.values() if name in m.options)
+        if not takers:
+            raise TypeError(f"explain() got an unexpected keyword argument {name!r}") from None
+        raise ValueError(f"{name} applies to method {takers}, not to {method!r}") from None
+
+
+__all__ = ["METHODS", "Context", "Method", "Option", "method_options"]

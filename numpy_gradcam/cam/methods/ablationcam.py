@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Context, Method
-from .batching import batch_size_option, live_maps, run_batches
+from ...fast.batches import run_batches
+from .base import BATCH_SIZE, Context, Method, live_maps
 
 
 def ablated_scores(context: Context) -> np.ndarray:
@@ -45,8 +45,8 @@ def ablated_scores(context: Context) -> np.ndarray:
 
     y_k = np.repeat(y[:, None], K, axis=1)                             # dead maps: no change
     if len(live):
-        batch = batch_size_option(context.options)
-        y_k[live[:, 0], live[:, 1]] = run_batches(score, len(live), batch, "Ablation-CAM")
+        y_k[live[:, 0], live[:, 1]] = run_batches(score, len(live), context.options["batch_size"],
+                                                  "Ablation-CAM")
     return y_k
 
 
@@ -60,5 +60,5 @@ def ablationcam_weights(context: Context) -> np.ndarray:
 
 
 ABLATIONCAM = Method("ablationcam", ablationcam_weights, needs_gradient=False,
-                     options=("batch_size",),
+                     options={"batch_size": BATCH_SIZE},
                      summary="weights = relative score drop when the map is zeroed")

@@ -10,17 +10,24 @@ Two kinds of method:
 - **input-space** methods (guided backprop, deconvnet, gradient saliency, occlusion) compute a
   ``saliency`` ``(N, C, H, W)`` directly at the input; their map ``L`` ``(N, H, W)`` is
   ``pixel_map(saliency)`` and needs no upsampling.
+
+A method declares its own options (``Method.options``, each an :class:`Option` with its default
+and its check): ``explain(model, x, method="occlusion", patch=8)`` hands ``patch`` to the
+method that declares it, and adding an option edits that method's module only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
+from ... import _validate
+from ...fast import SplitTrace
 from ...nn.losses import softmax
-from ...nn.sequential import Sequential, Trace
+from ...nn.sequential import Sequential
 
 
 @dataclass
@@ -28,14 +35,16 @@ class Context:
     """Everything a method may use. Shapes: ``x`` ``(N, C, H, W)``, ``A`` and ``dy_dA``
     ``(N, K, h, w)`` (``dy_dA`` is None for gradient-free methods), ``targets`` ``(N,)``.
 
-    ``dy`` ``(N, num_classes)`` is the seed ``∂y^c/∂logits`` (negated for a counterfactual);
-    ``score`` is ``"logit"`` or ``"softmax"``; ``options`` holds the method's own options
-    (``batch_size``, ``gradcampp_form``, …) and the pipeline's ``upsample``/``align_corners``.
+    ``trace`` is the forward pass (:class:`~numpy_gradcam.fast.SplitTrace`: its ``logits``,
+    ``outputs`` and backward passes); ``dy`` ``(N, num_classes)`` is the seed ``∂y^c/∂logits``
+    (negated for a counterfactual); ``score`` is ``"logit"`` or ``"softmax"``;
+    ``align_corners`` is the pipeline's resize convention (Score-CAM upsamples its masks with
+    it); ``options`` holds the method's own options, checked, defaults filled in.
     """
 
     model: Sequential
     x: np.ndarray
-    trace: Trace
+    trace: SplitTrace
     layer: str
     targets: np.ndarray
     A: np.ndarray
@@ -43,6 +52,7 @@ class Context:
     dy: np.ndarray | None = None
     score: str = "logit"
     counterfactual: bool = False
+    align_corners: bool = False
     options: dict = field(default_factory=dict)
 
     def target_scores(self, logits: np.ndarray, targets: np.ndarray | None = None) -> np.ndarray:
@@ -56,7 +66,7 @@ class Context:
 def input_gradient(context: Context, rule: str) -> np.ndarray:
     """``∂(Σ dy·logits)/∂x`` ``(N, C, H, W)`` through every ReLU with backward ``rule``
     (``"standard"``, ``"guided"`` or ``"deconvnet"``; see :mod:`numpy_gradcam.nn.relu`)."""
-    return context.model.backward_to_input(context.trace, context.dy, rule=rule)
+    return context.trace.backward_to_input(context.dy, rule=rule)
 
 
 def max_abs_over_channels(saliency: np.ndarray) -> np.ndarray:
@@ -65,14 +75,39 @@ def max_abs_over_channels(saliency: np.ndarray) -> np.ndarray:
     return np.abs(saliency).max(axis=1)
 
 
+def live_maps(A: np.ndarray) -> np.ndarray:
+    """The pairs ``(n, k)`` ``(P, 2)`` of the feature maps ``A`` ``(N, K, h, w)`` that are not zero
+    everywhere: Score-CAM and Ablation-CAM perturb only these (a dead map changes nothing)."""
+    return np.argwhere(A.reshape(*A.shape[:2], -1).any(axis=2))
+
+
+@dataclass(frozen=True)
+class Option:
+    """A method's own option: its ``default``, and ``check(value, name)`` returning the value
+    normalised or raising an error that names ``name`` (given ``None`` means the default)."""
+
+    default: object
+    check: Callable[[object, str], object]
+    doc: str = ""
+
+
+def choice(values: tuple[str, ...], doc: str = "") -> Option:
+    """An option that is one of ``values``, the first by default."""
+    return Option(values[0], lambda value, name: _validate.choice(value, name, values), doc)
+
+
+#: Forward passes per batch, for the methods that run many (Score-CAM, Ablation-CAM, occlusion).
+BATCH_SIZE = Option(64, _validate.positive_int, "forward passes per batch (default 64)")
+
+
 @dataclass(frozen=True)
 class Method:
     """A named method.
 
     ``weights(context) -> alpha`` for a feature-space method; ``saliency(context) ->
     (N, C, H, W)`` for an input-space one (and, for a feature-space one, its input-space factor).
-    ``options`` names the method-specific options it accepts; ``uses_score`` says whether the
-    ``score`` option applies (it evaluates ``y^c``).
+    ``options`` maps the name of each method-specific option it accepts to its :class:`Option`;
+    ``uses_score`` says whether the ``score`` option applies (it evaluates ``y^c``).
     """
 
     name: str
@@ -83,5 +118,15 @@ class Method:
     cam: Callable[[Context, np.ndarray], np.ndarray] | None = None
     saliency: Callable[[Context], np.ndarray] | None = None
     pixel_map: Callable[[np.ndarray], np.ndarray] | None = None
-    options: tuple[str, ...] = ()
+    options: Mapping[str, Option] = field(default_factory=lambda: MappingProxyType({}))
     uses_score: bool = True
+
+    def resolve_options(self, given: Mapping) -> dict:
+        """Every option of this method: the ``given`` value checked, else the default. A given
+        name the method does not declare is a KeyError naming it (the registry says more)."""
+        unknown = [name for name, value in given.items()
+                   if value is not None and name not in self.options]
+        if unknown:
+            raise KeyError(unknown[0])
+        return {name: option.default if given.get(name) is None else option.check(given[name], name)
+                for name, option in self.options.items()}

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Context, Method
+from .base import Context, Method, choice
 
 VARIANTS = ("paper", "pytorch-grad-cam")
 
 
 def _centred(context: Context) -> bool:
-    return (context.options.get("eigencam_variant") or "paper") == "pytorch-grad-cam"
+    return context.options["eigencam_variant"] == "pytorch-grad-cam"
 
 
 def _observations(A: np.ndarray, centre: bool) -> np.ndarray:
@@ -70,5 +70,7 @@ def eigencam_map(context: Context, alpha: np.ndarray) -> np.ndarray:
 
 
 EIGENCAM = Method("eigencam", eigencam_weights, needs_gradient=False, uses_score=False,
-                  cam=eigencam_map, options=("eigencam_variant",),
+                  cam=eigencam_map,
+                  options={"eigencam_variant": choice(VARIANTS, "uncentred SVD (default, the "
+                                                      "paper's) or pytorch-grad-cam's centred")},
                   summary="the projection of A on its first principal direction")

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Context, Method
+from .base import Context, Method, choice
 
 FORMS = ("paper", "pytorch-grad-cam")
 #: pytorch-grad-cam's epsilon in the denominator of alpha.
@@ -64,8 +64,8 @@ def gradcampp_alpha(A: np.ndarray, g: np.ndarray, eps: float = 0.0) -> np.ndarra
 
 
 def gradcampp_weights(context: Context) -> np.ndarray:
-    """``w`` ``(N, K)`` in the form ``context.options["gradcampp_form"]`` (default "paper")."""
-    form = context.options.get("gradcampp_form") or "paper"
+    """``w`` ``(N, K)`` in the form ``context.options["gradcampp_form"]``."""
+    form = context.options["gradcampp_form"]
     A, g = context.A, context.dy_dA                                     # (N, K, h, w)
     if form == "pytorch-grad-cam":
         alpha = gradcampp_alpha(A, g, eps=PGC_EPS)
@@ -84,4 +84,5 @@ def gradcampp_weights(context: Context) -> np.ndarray:
 
 GRADCAMPP = Method("gradcam++", gradcampp_weights, needs_gradient=True,
                    summary="weights = Σ α·relu(∂Y/∂A) with the closed-form α of Eq. 19",
-                   options=("gradcampp_form",))
+                   options={"gradcampp_form": choice(FORMS, "the paper's exp form (default) or "
+                                                     "pytorch-grad-cam's")})

@@ -25,12 +25,26 @@ from __future__ import annotations
 import numpy as np
 
 from ... import _validate
-from .base import Context, Method
-from .batching import batch_size_option, run_batches
-from .inference import fast_forward
+from ...fast import fast_forward
+from ...fast.batches import run_batches
+from .base import BATCH_SIZE, Context, Method, Option
 
-DEFAULT_PATCH = 8
-DEFAULT_STRIDE = 4
+
+def check_fill(value, name: str) -> float:
+    """A finite number: the colour of the occluding patch."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number (the colour of the occluding "
+                         f"patch), got {_validate.describe(value)}")
+    return float(value)
+
+
+OPTIONS = {
+    "patch": Option((8, 8), _validate.pair, "the patch size, int or (p_h, p_w) (default 8)"),
+    "stride": Option((4, 4), _validate.pair, "the step between patches, int or pair (default 4)"),
+    "fill": Option(0.0, check_fill, "the patch's colour (default 0.0, black)"),
+    "batch_size": BATCH_SIZE,
+}
 
 
 def patch_corners(size: tuple[int, int], patch: tuple[int, int], stride: tuple[int, int]):
@@ -40,18 +54,11 @@ def patch_corners(size: tuple[int, int], patch: tuple[int, int], stride: tuple[i
     return np.stack(np.meshgrid(us, vs, indexing="ij"), axis=-1).reshape(-1, 2)
 
 
-def _option(context: Context, name: str, default):
-    value = context.options.get(name)
-    return default if value is None else value
-
-
 def occlusion_map(context: Context) -> np.ndarray:
     """``S`` ``(N, H, W)``: each pixel's mean score drop over the patches covering it."""
     forward, x = fast_forward(context.model), context.x
     N, _, H, W = x.shape
-    patch = _validate.pair(_option(context, "patch", DEFAULT_PATCH), "patch")
-    stride = _validate.pair(_option(context, "stride", DEFAULT_STRIDE), "stride")
-    fill = _option(context, "fill", 0.0)
+    patch, stride, fill = (context.options[name] for name in ("patch", "stride", "fill"))
     if patch[0] > H or patch[1] > W:
         raise ValueError(f"patch must fit in the image of size (H, W) = {(H, W)}, "
                          f"got patch {patch}")
@@ -66,8 +73,8 @@ def occlusion_map(context: Context) -> np.ndarray:
             occluded[row, :, u:u + patch[0], v:v + patch[1]] = fill
         return context.target_scores(forward(occluded), context.targets[n])
 
-    batch = batch_size_option(context.options)
-    drops = y[:, None] - run_batches(score, N * U, batch, "occlusion").reshape(N, U)
+    scores = run_batches(score, N * U, context.options["batch_size"], "occlusion")
+    drops = y[:, None] - scores.reshape(N, U)                          # (N, U)
     total = np.zeros((N, H, W), dtype=x.dtype)
     count = np.zeros((H, W), dtype=x.dtype)
     for p, (u, v) in enumerate(corners):
@@ -86,5 +93,5 @@ def occlusion_saliency(context: Context) -> np.ndarray:
 
 OCCLUSION = Method("occlusion", needs_gradient=False, space="input",
                    saliency=occlusion_saliency, pixel_map=lambda s: s[:, 0],
-                   options=("patch", "stride", "fill", "batch_size"),
+                   options=OPTIONS,
                    summary="mean score drop when a sliding patch hides the pixel")

@@ -27,10 +27,10 @@ Variants (``scorecam_variant``):
 
 Cost: one forward pass per feature map and image, ``N·K`` in all, run ``batch_size`` at a time
 (option ``batch_size``, default 64), with the compiled inference forward of
-:mod:`~numpy_gradcam.cam.methods.inference`; with ``model.threads > 1`` that many batches run at
-once, each on its own thread (masks included). A feature map that is zero everywhere (a dead ReLU
-channel, common after training) gives the all-zero mask in both variants, whose masked input is
-the black image: its score is computed once for all of them, not once per channel.
+:mod:`numpy_gradcam.fast`, one batch per worker thread at once (masks included). A feature map
+that is zero everywhere (a dead ReLU channel, common after training) gives the all-zero mask in
+both variants, whose masked input is the black image: its score is computed once for all of
+them, not once per channel.
 
 Shapes: ``x`` ``(N, C, H, W)``, ``A`` ``(N, K, h, w)``, masks ``(N, K, H, W)`` (built one batch at
 a time), ``alpha`` ``(N, K)``.
@@ -40,11 +40,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...fast import fast_forward
+from ...fast.batches import run_batches
 from ...nn.losses import softmax
 from .. import normalization, upsampling
-from .base import Context, Method
-from .batching import batch_size_option, live_maps, run_batches
-from .inference import compile_forward, model_threads
+from .base import BATCH_SIZE, Context, Method, choice, live_maps
 
 VARIANTS = ("paper", "pytorch-grad-cam")
 #: pytorch-grad-cam's epsilon in the mask's min-max normalisation.
@@ -66,33 +66,28 @@ def masks(A: np.ndarray, size: tuple[int, int], variant: str = "paper",
 def masked_logits(context: Context, variant: str) -> tuple[np.ndarray, np.ndarray]:
     """Logits of every masked input ``(N, K, classes)`` and of the black image ``(classes,)``."""
     model, x, A = context.model, context.x, context.A
-    forward = compile_forward(model, threads=1)          # the batches run in parallel instead
-    threads = model_threads(model)
-    if forward is None:                                 # model.forward splits over its threads
-        forward, threads = model.forward, 1
+    forward = fast_forward(model)           # serial inside run_batches' workers
     N, K = A.shape[:2]
     size = x.shape[2:]
-    align_corners = bool(context.options.get("align_corners", False))
     blank = forward(np.zeros_like(x[:1]))[0]                     # (classes,)
     live = live_maps(A)                                                # (P, 2) pairs (n, k)
 
     def score(start: int, stop: int) -> np.ndarray:
         n, k = live[start:stop].T
-        H = masks(A[n, k][:, None], size, variant, align_corners)      # (B, 1, H, W)
+        H = masks(A[n, k][:, None], size, variant, context.align_corners)   # (B, 1, H, W)
         return forward(x[n] * H)                                 # (B, classes)
 
     logits = np.empty((N, K, blank.shape[0]), dtype=blank.dtype)
     logits[:] = blank                                                  # dead channels: X ∘ 0 = 0
     if len(live):
-        batch = batch_size_option(context.options)
-        logits[live[:, 0], live[:, 1]] = run_batches(score, len(live), batch, "Score-CAM",
-                                                     threads)
+        logits[live[:, 0], live[:, 1]] = run_batches(score, len(live),
+                                                     context.options["batch_size"], "Score-CAM")
     return logits, blank
 
 
 def scorecam_weights(context: Context) -> np.ndarray:
     """``alpha`` ``(N, K)`` in the variant ``context.options["scorecam_variant"]``."""
-    variant = context.options.get("scorecam_variant") or "paper"
+    variant = context.options["scorecam_variant"]
     logits, blank = masked_logits(context, variant)                    # (N, K, classes)
     c = context.targets[:, None]                                       # (N, 1)
     if variant == "pytorch-grad-cam":
@@ -104,5 +99,7 @@ def scorecam_weights(context: Context) -> np.ndarray:
 
 
 SCORECAM = Method("scorecam", scorecam_weights, needs_gradient=False, uses_score=False,
-                  options=("scorecam_variant", "batch_size"),
+                  options={"scorecam_variant": choice(VARIANTS, "the paper's (default) or "
+                                                      "pytorch-grad-cam's"),
+                           "batch_size": BATCH_SIZE},
                   summary="weights = the confidence of the input masked by each map")

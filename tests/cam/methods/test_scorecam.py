@@ -55,19 +55,12 @@ def test_gradient_options_are_refused(gap_model, images):
 
 
 @pytest.mark.parametrize("variant", ["paper", "pytorch-grad-cam"])
-def test_threads_do_not_change_the_weights(images, variant):
-    """model.threads = 2: the batches of masked inputs run on two threads."""
-    model = ng.load_model("tinycnn-gap")
+def test_threads_do_not_change_the_weights(gap_model, images, variant):
+    """Two worker threads (one batch of masked inputs each) against the serial reference."""
     x, labels = images
     kwargs = dict(target=labels, method="scorecam", scorecam_variant=variant, batch_size=48)
-    serial = ng.explain(model, x, **kwargs)
-    model.threads = 2
-    threaded = ng.explain(model, x, **kwargs)
+    with ng.fast.threads(1):
+        serial = ng.explain(gap_model, x, **kwargs)
+    with ng.fast.threads(2):
+        threaded = ng.explain(gap_model, x, **kwargs)
     np.testing.assert_allclose(threaded.weights, serial.weights, rtol=1e-12, atol=1e-15)
-
-
-def test_threads_must_be_a_positive_integer(images):
-    model = ng.load_model("tinycnn-gap")
-    model.threads = 0
-    with pytest.raises(ValueError, match=r"model\.threads must be an integer >= 1, got 0"):
-        ng.explain(model, images[0][0], method="scorecam")

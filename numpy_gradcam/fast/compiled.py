@@ -22,7 +22,8 @@ and differentiated. For a forward pass alone these rearrangements give the same 
    product is computed at every flat position ``l`` (``L = N (H + p_h) P``) and the outputs
    at the padding positions are dropped: ``(H + p_h)(W + p_w) / (H_o W_o)`` times the useful
    work, 1.03 (64×64) to 1.27 (8×8) on the tiny CNNs. Strided convolutions, and paddings as
-   large as the kernel, take the plain im2col (the clear version, :func:`gather_layout`); the
+   large as the kernel, take the plain im2col (the clear version,
+   :func:`~numpy_gradcam.fast.buffers.gather_layout`); the
    tests compare both with a convolution computed by its definition.
 3. **BatchNorm folded into the convolution.** At inference BatchNorm is ``y = s·x + t`` per
    channel, so ``BN(conv(x)) = conv'(x)`` with weight ``s_f W_f`` and bias ``s_f b_f + t_f``.
@@ -42,12 +43,11 @@ and differentiated. For a forward pass alone these rearrangements give the same 
    two arrays of one shape.
 5. **Cache-sized chunks on worker threads.** The batch is cut into chunks of :data:`CHUNK`
    images, small enough that a chunk's arrays stay in the processor's caches, and the chunks
-   are spread over ``threads`` worker threads (by default ``model.threads``, as for
-   :attr:`~numpy_gradcam.nn.Sequential.threads`: NumPy releases the GIL in copies, ufuncs and
-   BLAS; hold BLAS to one thread per worker, ``OPENBLAS_NUM_THREADS=1``). Each thread keeps its
-   scratch arrays from one chunk to the next, and from one compiled forward of a model to the
-   next (they hang on the model, weakly): allocating them afresh (page faults on fresh memory)
-   nearly doubled the time of a chunk, and cost a fifth of a batch-1 Score-CAM.
+   are spread over the worker threads (:mod:`~numpy_gradcam.fast.workers`, one BLAS thread
+   each). Each thread keeps its scratch arrays (:mod:`~numpy_gradcam.fast.buffers`) from one
+   chunk to the next, and from one compiled forward of a model to the next (they hang on the
+   model, weakly): allocating them afresh (page faults on fresh memory) nearly doubled the time
+   of a chunk, and cost a fifth of a batch-1 Score-CAM.
 
 The result equals ``model.forward`` up to floating-point rounding (the sums run in another
 order; ~1e-15 relative in float64), checked in the tests. :func:`compile_forward` returns None
@@ -58,16 +58,12 @@ Shapes: ``x`` ``(N, C, H, W)`` in, logits ``(N, classes)`` out (NCHW at the boun
 
 from __future__ import annotations
 
-import threading
 import weakref
 from collections.abc import Callable
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from ... import _validate
-from ..._threads import pool
-from ...nn import (
+from ..nn import (
     AvgPool2d,
     BatchNorm2d,
     Conv2d,
@@ -78,29 +74,11 @@ from ...nn import (
     ReLU,
     Sequential,
 )
+from .buffers import ConvBuffers, PoolBuffers, Scratch
+from .workers import parallel_map
 
 #: Images per chunk: small enough that a chunk's ``cols`` and outputs stay in the caches.
 CHUNK = 4
-
-class Scratch(threading.local):
-    """Arrays reused from one chunk to the next, one set per thread: ``get(key, build)`` returns
-    ``build()``, built on the first call with that key. At most :attr:`LIMIT` arrays are kept; a
-    new key beyond that starts the set afresh, so that inputs of ever new sizes do not pile up
-    buffers for as long as the model lives."""
-
-    #: Arrays kept per thread: a tiny CNN's forward needs 7 for each input shape it meets.
-    LIMIT = 64
-
-    def __init__(self):
-        self.buffers: dict = {}
-
-    def get(self, key, build):
-        if key not in self.buffers:
-            if len(self.buffers) >= self.LIMIT:
-                self.buffers.clear()
-            self.buffers[key] = build()
-        return self.buffers[key]
-
 
 #: The scratch of each model, shared by its compiled forwards and dropped with the model. Its
 #: arrays depend on shapes only, never on weights (which may change between compiles), and each
@@ -113,102 +91,6 @@ def _cast(array, dtype, cache: dict):
     if dtype not in cache:
         cache[dtype] = np.ascontiguousarray(array, dtype=dtype)
     return cache[dtype]
-
-
-def gather_layout(C, N, H, W, kernel, stride, padding, dtype):
-    """The clear im2col, for any stride: ``(interior, windows, z_of)``.
-
-    ``interior`` ``(C, N, H, W)`` is the middle of a zero array ``(C, N, H + 2ph, W + 2pw)``;
-    ``windows`` ``(kh, kw, C, N, Ho, Wo)`` is the read-only view of it with
-    ``windows[i, j, c, n, h, w] = padded[c, n, i + sh·h, j + sw·w]``, whose copy is ``cols``;
-    ``z_of(out)`` views the product ``(F, N·Ho·Wo)`` as the output ``(F, N, Ho, Wo)``.
-    """
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    padded = np.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=dtype)
-    windows = sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    windows = windows.transpose(4, 5, 0, 1, 2, 3)                      # (kh, kw, C, N, Ho, Wo)
-    return padded[:, :, ph:ph + H, pw:pw + W], windows, lambda out: out.reshape(-1, N, Ho, Wo)
-
-
-def flat_layout(C, N, H, W, kernel, padding, dtype):
-    """The flat layout of the module docstring (stride 1): ``(interior, windows, z_of)`` as in
-    :func:`gather_layout`.
-
-    Each image is ``R = H + ph`` rows of pitch ``P = W + pw`` (the last ``pw`` columns and ``ph``
-    rows zero), after ``ph·P + pw`` zeros; the product is computed at all ``L = N·R·P`` flat
-    positions ``l`` and ``windows[i, j, c, l] = flat[c, l + (i - ph)·P + (j - pw)]`` (offsets
-    from the start of image 0), one shift of the flat index per kernel offset.
-    """
-    (kh, kw), (ph, pw) = kernel, padding
-    Ho, Wo = H + 2 * ph - kh + 1, W + 2 * pw - kw + 1
-    P, R = W + pw, H + ph
-    L = N * R * P
-    front = ph * P + pw
-    flat = np.zeros((C, front + L + kh * P + kw), dtype=dtype)
-    interior = flat[:, front:front + L].reshape(C, N, R, P)[:, :, :H, :W]
-    step = flat.itemsize
-    windows = as_strided(flat, shape=(kh, kw, C, L),              # windows[i, j, c, l] =
-                         strides=(P * step, step, flat.strides[0], step),   # flat[c, iP + j + l]
-                         writeable=False)
-    return interior, windows, lambda out: out.reshape(-1, N, R, P)[:, :, :Ho, :Wo]
-
-
-class ConvBuffers:
-    """One convolution's arrays for one input shape: ``interior`` (the input goes there),
-    ``cols`` (a copy of ``windows``, seen as ``(kh·kw·C, M)``), ``out`` ``(F, M)`` (the product)
-    and its view ``z`` ``(F, N, Ho, Wo)``; with a fused max-pool, ``pool`` (:class:`PoolBuffers`
-    of ``z``).
-    """
-
-    def __init__(self, shape, dtype, F, kernel, stride, padding, flat, pool=None):
-        C, N, H, W = shape
-        if flat:
-            self.interior, self.windows, z_of = flat_layout(C, N, H, W, kernel, padding, dtype)
-        else:
-            self.interior, self.windows, z_of = gather_layout(C, N, H, W, kernel, stride,
-                                                              padding, dtype)
-        self.cols = np.empty(self.windows.shape, dtype=dtype)      # (kh, kw, C, *grid)
-        self.cols_2d = self.cols.reshape(np.prod(self.windows.shape[:3]), -1)   # (kh·kw·C, M)
-        self.out = np.empty((F, self.cols_2d.shape[1]), dtype=dtype)
-        self.z = z_of(self.out)
-        self.pool = None if pool is None else PoolBuffers(self.z, *pool)
-
-    def product(self, x, W2):
-        """``z = W2 @ cols(x)`` ``(F, N, Ho, Wo)``, without the bias."""
-        np.copyto(self.interior, x)
-        np.copyto(self.cols, self.windows)
-        np.matmul(W2, self.cols_2d, out=self.out)
-        return self.z
-
-
-class PoolBuffers:
-    """The windows of a pooling over ``x`` ``(C, N, H, W)``, first over their rows, then over their
-    columns: ``reduce(np.maximum)`` or ``reduce(np.add)`` fills ``out`` ``(C, N, Ho, Wo)``."""
-
-    def __init__(self, x, kernel, stride):
-        (kh, kw), (sh, sw) = kernel, stride
-        C, N, H, W = x.shape
-        Ho, Wo = (H - kh) // sh + 1, (W - kw) // sw + 1
-        self.rows = np.empty((C, N, Ho, W), dtype=x.dtype)
-        self.out = np.empty((C, N, Ho, Wo), dtype=x.dtype)
-        self.row_views = [x[:, :, i:i + sh * (Ho - 1) + 1:sh] for i in range(kh)]
-        self.column_views = [self.rows[..., j:j + sw * (Wo - 1) + 1:sw] for j in range(kw)]
-
-    def reduce(self, combine):
-        _combine(self.row_views, combine, self.rows)
-        return _combine(self.column_views, combine, self.out)
-
-
-def _combine(views, combine, out):
-    """``combine`` (``np.maximum`` or ``np.add``) of all ``views``, written into ``out``."""
-    if len(views) == 1:
-        np.copyto(out, views[0])
-        return out
-    combine(views[0], views[1], out=out)
-    for view in views[2:]:
-        combine(out, view, out=out)
-    return out
 
 
 def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
@@ -333,18 +215,16 @@ def compile_steps(model: Sequential) -> list | None:
     return steps
 
 
-def model_threads(model) -> int:
-    """``model.threads`` (1 for a model without the attribute), checked."""
-    return _validate.positive_int(getattr(model, "threads", 1), "model.threads")
-
-
 def compile_forward(model: Sequential,
                     threads: int | None = None) -> Callable[[np.ndarray], np.ndarray] | None:
     """``forward(x)`` equal to ``model.forward(x)`` (see the module docstring), or None.
 
-    ``forward`` runs chunks of :data:`CHUNK` images on ``threads`` threads (None:
-    ``model.threads``, read at each call); it may be called from several threads at once (each
-    thread has its own scratch arrays). The scratch arrays live as long as ``model`` does.
+    The weights are read now, once: ``forward`` computes with them as they were at this call
+    (BatchNorm folded, kernels reshaped), whatever happens to ``model`` later. ``forward`` runs
+    chunks of :data:`CHUNK` images on ``threads`` worker threads (None:
+    :func:`~numpy_gradcam.fast.workers.get_threads`, read at each call); it may be called from
+    several threads at once (each thread has its own scratch arrays, which live as long as
+    ``model`` does).
     """
     steps = compile_steps(model)
     if steps is None:
@@ -359,11 +239,7 @@ def compile_forward(model: Sequential,
 
     def forward(x: np.ndarray) -> np.ndarray:
         chunks = [x[start:start + CHUNK] for start in range(0, len(x), CHUNK)] or [x]
-        workers = model_threads(model) if threads is None else threads
-        workers = min(workers, len(chunks))
-        if workers <= 1:
-            return np.concatenate([run_chunk(chunk) for chunk in chunks])
-        return np.concatenate(list(pool(workers, "inference").map(run_chunk, chunks)))
+        return np.concatenate(parallel_map(run_chunk, chunks, threads))
 
     return forward
 

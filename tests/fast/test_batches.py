@@ -5,7 +5,8 @@ import threading
 import numpy as np
 import pytest
 
-from numpy_gradcam.cam.methods.batching import live_maps, run_batches
+from numpy_gradcam import fast
+from numpy_gradcam.fast.batches import run_batches
 
 
 def recording_score():
@@ -34,26 +35,38 @@ def test_batches_shrink_to_give_each_thread_one():
     out = run_batches(score, 23, 64, "test", threads=2)
     np.testing.assert_array_equal(out, np.arange(23, dtype=float) ** 2)
     assert sorted(call[:2] for call in calls) == [(0, 12), (12, 23)]
-    assert all(name.startswith("numpy-gradcam-batches") for *_, name in calls)
+    assert all(name.startswith("numpy-gradcam") for *_, name in calls)
 
 
-def test_serial_runs_in_the_calling_thread():
+@pytest.mark.parametrize("serial", ["threads=1", "set_threads(1)"])
+def test_serial_runs_in_the_calling_thread(serial):
     score, calls = recording_score()
-    run_batches(score, 10, 4, "test")
+    if serial == "threads=1":
+        run_batches(score, 10, 4, "test", threads=1)
+    else:
+        with fast.threads(1):
+            run_batches(score, 10, 4, "test")
     assert [call[:2] for call in calls] == [(0, 4), (4, 8), (8, 10)]
     assert {name for *_, name in calls} == {threading.current_thread().name}
+
+
+def test_a_worker_runs_its_own_batches_serially():
+    """Called from a worker thread, run_batches starts no threads of its own: nested parallel
+    sections never multiply the threads."""
+    score, calls = recording_score()
+
+    def job(_):
+        run_batches(score, 10, 4, "test")
+        return threading.current_thread().name
+
+    with fast.threads(2):
+        workers = fast.parallel_map(job, range(2))
+    assert len(calls) == 6                                       # 3 batches per job
+    assert {name for *_, name in calls} == set(workers)
+    assert all(name.startswith("numpy-gradcam") for name in workers)
 
 
 def test_no_items():
     score, calls = recording_score()
     assert run_batches(score, 0, 4, "test", threads=2).shape == (0,)
     assert calls == []
-
-
-def test_live_maps_are_the_maps_with_any_nonzero_value():
-    A = np.zeros((2, 3, 4, 4))
-    A[0, 1, 3, 3] = 1e-300                                      # one tiny value keeps a map live
-    A[1, 0] = -2.0                                              # negative counts too
-    A[1, 2, 0, 1] = 5.0
-    assert live_maps(A).tolist() == [[0, 1], [1, 0], [1, 2]]
-    assert live_maps(np.zeros((2, 3, 4, 4))).shape == (0, 2)

@@ -1,17 +1,13 @@
-"""The compiled inference forward equals the engine's forward."""
+"""The compiled inference forward equals the reference engine's forward."""
 
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from numpy_gradcam.cam.methods.inference import (
-    CHUNK,
-    ConvBuffers,
-    PoolBuffers,
-    compile_forward,
-    fast_forward,
-)
+from numpy_gradcam import fast
+from numpy_gradcam.fast.buffers import ConvBuffers, PoolBuffers, Scratch
+from numpy_gradcam.fast.compiled import CHUNK, compile_forward, fast_forward
 from numpy_gradcam.models import reference_net, tinycnn_fc, tinycnn_gap
 from numpy_gradcam.nn import (
     AvgPool2d,
@@ -130,13 +126,15 @@ def test_max_pool_commutes_with_the_bias_and_relu(dtype):
 
 
 def test_threads_give_the_serial_result():
-    """Chunks of CHUNK images on two threads, a batch that is not a multiple of CHUNK."""
+    """Chunks of CHUNK images on two threads, a batch that is not a multiple of CHUNK: the
+    threads change which thread computes a chunk, never its arithmetic."""
     model = tinycnn_gap(seed=5)
     x = np.random.default_rng(1).random((3 * CHUNK + 1, 3, 64, 64)).astype(np.float32)
     forward = compile_forward(model)
-    serial = forward(x)
-    model.threads = 2
-    np.testing.assert_array_equal(forward(x), serial)
+    with fast.threads(1):
+        serial = forward(x)
+    with fast.threads(2):
+        np.testing.assert_array_equal(forward(x), serial)
     np.testing.assert_allclose(serial, model.forward(x), rtol=1e-5, atol=1e-5)
 
 
@@ -145,29 +143,29 @@ def test_a_model_keeps_its_scratch_across_compiles_but_not_its_weights():
     computes with the weights of the moment: nothing weight-dependent lives in the scratch."""
     import gc
 
-    from numpy_gradcam.cam.methods import inference
+    from numpy_gradcam.fast import compiled
 
     model = tinycnn_gap(seed=6)
     x = np.random.default_rng(2).random((CHUNK + 1, 3, 64, 64))
     compile_forward(model, threads=1)(x)
-    buffers = dict(inference._SCRATCH[model].buffers)
+    buffers = dict(compiled._SCRATCH[model].buffers)
     for name in ("conv1", "bn4", "fc"):                    # new weights, biases, BN statistics
         for array in model.layers[name].params.values():
             array += 0.5
     again = compile_forward(model, threads=1)(x)
-    assert inference._SCRATCH[model].buffers == buffers           # the same buffer objects
+    assert compiled._SCRATCH[model].buffers == buffers           # the same buffer objects
     np.testing.assert_allclose(again, model.forward(x), rtol=1e-12,
                                atol=1e-12 * np.abs(again).max())
-    held = len(inference._SCRATCH)
+    held = len(compiled._SCRATCH)
     del model
     gc.collect()
-    assert len(inference._SCRATCH) == held - 1                    # dropped with the model
+    assert len(compiled._SCRATCH) == held - 1                    # dropped with the model
 
 
 def test_inputs_of_ever_new_sizes_keep_the_scratch_bounded():
     """Twenty image sizes, 7 arrays each: the scratch starts afresh instead of growing, and the
     forward stays right across the restarts."""
-    from numpy_gradcam.cam.methods import inference
+    from numpy_gradcam.fast import compiled
 
     model = tinycnn_gap(seed=7)
     forward = compile_forward(model, threads=1)
@@ -175,5 +173,5 @@ def test_inputs_of_ever_new_sizes_keep_the_scratch_bounded():
     for size in range(16, 56, 2):
         x = rng.random((1, 3, size, size))
         np.testing.assert_allclose(forward(x), model.forward(x), rtol=1e-12, atol=1e-12)
-        assert len(inference._SCRATCH[model].buffers) <= inference.Scratch.LIMIT
-    assert 20 * 7 > inference.Scratch.LIMIT                        # the bound was reached
+        assert len(compiled._SCRATCH[model].buffers) <= Scratch.LIMIT
+    assert 20 * 7 > Scratch.LIMIT                        # the bound was reached

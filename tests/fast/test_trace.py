@@ -1,0 +1,106 @@
+"""A batch traced on the worker threads: each chunk the reference's own trace, every result the
+reference's."""
+
+import numpy as np
+import pytest
+
+from numpy_gradcam import fast
+from tests.nn.test_sequential import small_model
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_batch_split_over_threads_gives_the_reference_results(threads):
+    model = small_model(3)
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 2, 6, 6))                            # 5 images: uneven chunks
+    reference = model.trace(x)
+    split = fast.trace(model, x, threads=threads)
+    assert len(split.traces) == threads
+    assert [len(t.x) for t in split.traces] == [len(c) for c in np.array_split(x, threads)]
+    for name in model.layer_names:
+        np.testing.assert_allclose(split.outputs[name], reference.outputs[name], rtol=1e-13,
+                                   atol=1e-15)
+    seeds = rng.standard_normal((4, 5, 3))                           # 4 targets at once
+    np.testing.assert_allclose(split.backward_to(seeds, "relu1"),
+                               model.backward_to(reference, seeds, "relu1"), atol=1e-15)
+    np.testing.assert_allclose(split.backward_to_input(seeds[0], rule="guided"),
+                               model.backward_to_input(reference, seeds[0], rule="guided"),
+                               atol=1e-15)
+
+
+def test_one_thread_is_the_reference_trace_itself():
+    """threads=1: one chunk, the whole batch, every cache kept, the same bits."""
+    model = small_model(4)
+    x = np.random.default_rng(1).standard_normal((4, 2, 6, 6))
+    with fast.threads(1):
+        split = fast.trace(model, x)
+    reference = model.trace(x)
+    (only,) = split.traces
+    assert only.x is split.x and list(only.caches) == model.layer_names
+    for name in model.layer_names:
+        assert split.outputs[name] is only.outputs[name]
+        np.testing.assert_array_equal(split.outputs[name], reference.outputs[name])
+    dy = np.random.default_rng(2).standard_normal((4, 3))
+    np.testing.assert_array_equal(split.backward_to(dy, "relu2"),
+                                  model.backward_to(reference, dy, "relu2"))
+
+
+def test_the_same_setting_gives_the_same_bits():
+    model = small_model(5)
+    x = np.random.default_rng(3).standard_normal((7, 2, 6, 6))
+    dy = np.random.default_rng(4).standard_normal((7, 3))
+    runs = [fast.trace(model, x, threads=2) for _ in range(3)]
+    for run in runs[1:]:
+        np.testing.assert_array_equal(run.logits, runs[0].logits)
+        np.testing.assert_array_equal(run.backward_to(dy, "relu1"),
+                                      runs[0].backward_to(dy, "relu1"))
+
+
+def test_bad_inputs_are_named_for_the_whole_batch():
+    model = small_model()
+    with pytest.raises(ValueError, match=r"x must have 2 channels in axis 1 \(NCHW\), got shape "
+                                         r"\(6, 3, 6, 6\)"):
+        fast.trace(model, np.zeros((6, 3, 6, 6)), threads=2)
+    split = fast.trace(model, np.zeros((6, 2, 6, 6)), threads=2)
+    with pytest.raises(ValueError, match=r"dy must have the logits' shape \(6, 3\)"):
+        split.backward_to(np.ones((5, 3)), "relu1")
+    with pytest.raises(ValueError, match="layer must be one of"):
+        split.backward_to(np.ones((6, 3)), "relu9")
+
+
+def test_threads_setting():
+    with fast.threads(3):
+        assert fast.get_threads() == 3
+        with fast.threads(1):
+            assert fast.get_threads() == 1
+        assert fast.get_threads() == 3
+        assert fast.parallel_map(lambda _: fast.get_threads(), range(3)) == [1, 1, 1]
+    with pytest.raises(ValueError, match="threads must be an integer >= 1, got 0"):
+        fast.set_threads(0)
+    with pytest.raises(TypeError, match="threads must be an integer >= 1, got"):
+        fast.set_threads(2.0)
+
+
+def test_the_default_is_the_usable_cores_or_the_environment(monkeypatch):
+    monkeypatch.delenv(fast.workers.ENVIRONMENT, raising=False)
+    import os
+    assert fast.get_threads() == fast.usable_cores() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv(fast.workers.ENVIRONMENT, "1")
+    assert fast.get_threads() == 1
+    monkeypatch.setenv(fast.workers.ENVIRONMENT, "two")
+    with pytest.raises(ValueError, match="NUMPY_GRADCAM_THREADS must be an integer >= 1, "
+                                         "got 'two'"):
+        fast.get_threads()
+
+
+def test_blas_is_held_to_one_thread_while_the_package_computes():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                if lib["user_api"] == "blas"]
+
+    before = blas_threads()
+    inside = fast.parallel_map(lambda _: blas_threads(), range(2), workers=2)
+    assert inside == [[1] * len(before)] * 2
+    assert blas_threads() == before                                  # given back afterwards
