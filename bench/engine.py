@@ -1,16 +1,18 @@
 """NumPy engine vs torch CPU on the reference net, side by side in one run.
 
-    python bench/engine.py [--repeats 20] [--threads 2]
+    python bench/engine.py [--repeats 20] [--threads N]
 
 Reference net (numpy_gradcam.models.reference_net): conv(3→16) relu pool conv(16→32) relu pool
 conv(32→64) relu gap fc(64→10), input 3×64×64, float32. Times forward, forward + backward to
 ``relu3`` (what Grad-CAM needs), and forward + full backward (input and every parameter), at
 batch 1 and 64; prints the best of ``--repeats`` runs and the ratio NumPy/torch (< 1: NumPy faster).
 
-Both sides get ``--threads`` threads: torch through ``torch.set_num_threads``; NumPy by splitting
-the batch over ``model.threads`` worker threads, each with a single-threaded BLAS (set before
-NumPy is imported; more BLAS threads per worker would oversubscribe the cores). The serial NumPy
-column (one thread, ``model.threads = 1``) is the plain path, for reference.
+Without ``--threads`` neither side is configured: NumPy as a user who sets nothing runs it (the
+batch split over the worker threads of ``numpy_gradcam.fast``, one BLAS thread each), torch with
+its own default threads; ``--threads N`` gives both N (``numpy_gradcam.fast.set_threads``,
+``torch.set_num_threads``). The serial column is the reference engine alone, on one thread
+(``numpy_gradcam.fast.threads(1)``). The full backward (training's, with every parameter
+gradient) is always the serial reference: training needs the whole batch at once.
 
 Two tables: first with glibc's default malloc, then with freed memory kept for reuse
 (``timing.keep_freed_memory``, the same as ``MALLOC_MMAP_THRESHOLD_`` and
@@ -20,21 +22,23 @@ NumPy about a quarter of its forward time; torch allocates less per call.
 """
 
 import argparse
-import os
 import sys
 
 parser = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
 parser.add_argument("--repeats", type=int, default=20)
-parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--threads", type=int, default=None,
+                    help="threads for both sides (default: each side's own default)")
 args = parser.parse_args()
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
 from timing import best_s, keep_freed_memory  # noqa: E402  (bench/ is on sys.path when run as a script)
 
+from numpy_gradcam import fast  # noqa: E402
 from numpy_gradcam.models import reference_net  # noqa: E402
+
+if args.threads is not None:
+    fast.set_threads(args.threads)
 
 
 def best_ms(fn, repeats):
@@ -43,13 +47,14 @@ def best_ms(fn, repeats):
 
 def numpy_cases(model, x, dy):
     def forward():
-        model.trace(x)
+        fast.trace(model, x)
 
     def to_layer():
-        model.backward_to(model.trace(x), dy, "relu3")
+        fast.trace(model, x).backward_to(dy, "relu3")
 
     def full():
-        model.backward(model.trace(x), dy)
+        with fast.threads(1):                              # training's pass: the reference
+            model.backward(model.trace(x), dy)
 
     return {"forward": forward, "forward+backward to relu3": to_layer,
             "forward+full backward": full}
@@ -60,7 +65,8 @@ def torch_cases(model, x, dy):
 
     from numpy_gradcam.oracle import to_torch
 
-    torch.set_num_threads(args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     tm = to_torch(model, dtype=torch.float32)
     xt, dyt = torch.from_numpy(x), torch.from_numpy(dy)
     kept = {}
@@ -92,9 +98,9 @@ def table(model, have_torch):
         dy = np.eye(10, dtype=np.float32)[rng.integers(0, 10, batch)]
         # All NumPy cases first, then all torch cases: torch's OpenMP threads keep spinning for
         # a while after each call, and interleaving the two would charge that to NumPy.
-        model.threads = 1
-        serial = {name: best_ms(fn, args.repeats) for name, fn in numpy_cases(model, x, dy).items()}
-        model.threads = args.threads
+        with fast.threads(1):
+            serial = {name: best_ms(fn, args.repeats)
+                      for name, fn in numpy_cases(model, x, dy).items()}
         ours = {name: best_ms(fn, args.repeats) for name, fn in numpy_cases(model, x, dy).items()}
         theirs = ({name: best_ms(fn, args.repeats)
                    for name, fn in torch_cases(model, x, dy).items()} if have_torch else {})
@@ -115,7 +121,9 @@ def main():
     except ImportError:
         have_torch = False
         print("torch is not installed: NumPy timings only (pip install -e '.[oracle]')")
-    print(f"reference net, float32, {args.threads} threads each, best of {args.repeats}")
+    threads = "" if not have_torch else f", torch {__import__('torch').get_num_threads()}"
+    print(f"reference net, float32, threads: numpy {fast.get_threads()}{threads}"
+          f"{'' if args.threads else ' (defaults)'}, best of {args.repeats}")
     print("\n1. glibc's default malloc")
     table(model, have_torch)
     if keep_freed_memory():

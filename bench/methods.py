@@ -1,32 +1,35 @@
-"""Score-CAM and Grad-CAM++: numpy-gradcam beside pytorch-grad-cam, on the same weights.
+"""Grad-CAM, Score-CAM and Grad-CAM++: numpy-gradcam beside pytorch-grad-cam, on the same
+weights.
 
-    python bench/methods.py [--model tinycnn-gap] [--repeats 5] [--threads 2]
+    python bench/methods.py [--model tinycnn-gap] [--repeats 5] [--threads N]
 
-Both run in float32 (pytorch-grad-cam's precision) on CPU with ``--threads`` threads, at batch 1
-and 64: torch through ``torch.set_num_threads``; NumPy as ``model.threads`` worker threads with
-one BLAS thread each (set before NumPy is imported, as in ``bench/engine.py``; Score-CAM runs
-that many batches of masked inputs at once). Our side uses the pytorch-grad-cam conventions
-(``scorecam_variant`` and ``gradcampp_form="pytorch-grad-cam"``) and the same Score-CAM batch
-size, 64 masked inputs (ours: per thread). The two sides alternate, one run each per repeat, in
-one process, so that both see the same load on a shared machine; each reports its best run of
-the whole method (forward, masks, weights, map).
+Both run in float32 (pytorch-grad-cam's precision) on CPU, at batch 1 and 64. Without
+``--threads`` neither side is configured at all: numpy-gradcam as a user who sets nothing gets
+it (the worker threads of ``numpy_gradcam.fast`` on the usable cores, one BLAS thread each), torch
+with its own default threads. ``--threads N`` gives both sides N threads
+(``numpy_gradcam.fast.set_threads`` and ``torch.set_num_threads``). Our side uses the
+pytorch-grad-cam conventions (``scorecam_variant`` and ``gradcampp_form="pytorch-grad-cam"``)
+and the same Score-CAM batch size, 64 masked inputs (ours: per thread). The two sides alternate,
+one run each per repeat, in one process, so that both see the same load on a shared machine; each
+reports its best run of the whole method (forward, backward, weights, map).
 
-pytorch-grad-cam (``pip install grad-cam``) needs torchvision and OpenCV. When they do not install
-beside the project's torch, run this script with the Python of a separate environment that has
-them (numpy-gradcam's own dependencies, NumPy, SciPy, Matplotlib and Pillow, come with them)::
+pytorch-grad-cam (``pip install grad-cam``) needs torchvision and OpenCV, which import beside
+torch 2.14.1 + torchvision 0.29.1 but not beside the suite's torch 2.13.0. Run this script with
+the Python of an environment that has them, e.g. the one ``.ci/run`` builds for the presets
+(``pip install torch==2.14.1 torchvision==0.29.1 -e ".[libraries-torch]"``)::
 
-    PYTHONPATH=. /work/venv-pgc/bin/python bench/methods.py
+    PYTHONPATH=. .ci-venv-torch-libraries/bin/python bench/methods.py
 
 Without pytorch-grad-cam only our timings and the floor are printed.
 
 Score-CAM's arithmetic floor: ``N·K`` masked forward passes (``K`` feature maps per image) ×
 the multiply-add FLOPs of one forward (convolutions and linear layers, ``2·Ho·Wo·F·C·kh·kw`` and
-``2·in·out``) ÷ the float32 matrix-product rate of the ``--threads`` threads measured in this run
-(one 1024×1024 product per thread, all at once, best of 5). It is the time of the arithmetic
-alone at full BLAS speed. (Our Score-CAM skips the maps that are zero everywhere, so it could
-come in under the floor.) The last column is the largest difference between the two heatmaps,
-after renormalising ours as pytorch-grad-cam does after its resize (a check that both computed
-the same thing, in float32).
+``2·in·out``) ÷ the float32 matrix-product rate of our worker threads measured in this run
+(one 1024×1024 product per thread, all at once, one BLAS thread each, best of 5). It is the
+time of the arithmetic alone at full BLAS speed. (Our Score-CAM skips the maps that are zero
+everywhere, so it could come in under the floor.) The last column is the largest difference
+between the two heatmaps, after renormalising ours as pytorch-grad-cam does after its resize
+(a check that both computed the same thing, in float32).
 
 Two last lines, at batch 64: the forward passes alone, the masked inputs of Score-CAM (the
 live channels, built once) through our compiled forward (64 per thread, as in Score-CAM) and
@@ -39,9 +42,7 @@ costs before any copy, pooling or ReLU.
 import argparse
 import contextlib
 import io
-import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -49,10 +50,9 @@ parser = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
 parser.add_argument("--model", default="tinycnn-gap")
 parser.add_argument("--repeats", type=int, default=5)
-parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--threads", type=int, default=None,
+                    help="threads for both sides (default: each side's own default)")
 args = parser.parse_args()
-for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[var] = "1"
 
 import numpy as np  # noqa: E402
 
@@ -60,6 +60,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from timing import best_s  # noqa: E402  (bench/ is on sys.path when run as a script)
+
+from numpy_gradcam import fast  # noqa: E402
+
+if args.threads is not None:
+    fast.set_threads(args.threads)
+THREADS = fast.get_threads()
 
 BATCHES = (1, 64)
 SCORECAM_BATCH = 64
@@ -95,30 +101,32 @@ def pgc_rescale(heatmap):
 
 
 def matmul_gflops(size=1024, repeats=5):
-    """GFLOP/s of ``args.threads`` float32 products at once, one per thread (one BLAS thread
+    """GFLOP/s of ``THREADS`` float32 products at once, one per worker thread (one BLAS thread
     each): the rate the worker threads of our Score-CAM can reach."""
     a = np.random.default_rng(0).random((size, size), dtype=np.float32)
-    with ThreadPoolExecutor(args.threads) as pool:
-        seconds = best_s(lambda: list(pool.map(lambda _: a @ a, range(args.threads))), repeats)
-    return 2 * size ** 3 * args.threads / seconds / 1e9
+    seconds = best_s(lambda: fast.parallel_map(lambda _: a @ a, range(THREADS), THREADS),
+                     repeats)
+    return 2 * size ** 3 * THREADS / seconds / 1e9
 
 
 def pytorch_grad_cam(model):
     """``{method: callable(x, labels) -> heatmap}`` of pytorch-grad-cam, or None."""
     try:
         import torch
-        from pytorch_grad_cam import GradCAMPlusPlus, ScoreCAM
+        from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, ScoreCAM
         from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
     except ImportError as error:
         print(f"pytorch-grad-cam not available ({error}): NumPy timings only")
         return None
     from numpy_gradcam.oracle import to_torch
-    torch.set_num_threads(args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     tm = to_torch(model, dtype=torch.float32)
     layer = getattr(tm, model.target_layer)
     score = ScoreCAM(model=tm, target_layers=[layer])
     score.batch_size = SCORECAM_BATCH
     plus = GradCAMPlusPlus(model=tm, target_layers=[layer])
+    grad = GradCAM(model=tm, target_layers=[layer])
 
     def call(cam, x, labels):
         with contextlib.redirect_stderr(io.StringIO()):              # its tqdm progress bars
@@ -129,13 +137,14 @@ def pytorch_grad_cam(model):
             for start in range(0, len(inputs), SCORECAM_BATCH):
                 tm(torch.from_numpy(inputs[start:start + SCORECAM_BATCH]))
 
-    return {"scorecam": partial(call, score), "gradcam++": partial(call, plus),
-            "forwards": forwards, "version": torch.__version__}
+    return {"gradcam": partial(call, grad), "scorecam": partial(call, score),
+            "gradcam++": partial(call, plus), "forwards": forwards,
+            "version": f"torch {torch.__version__}, {torch.get_num_threads()} threads"}
 
 
 def masked_inputs(model, x):
     """The inputs of our Score-CAM (pytorch-grad-cam variant) ``(P, C, H, W)``, live maps only."""
-    from numpy_gradcam.cam.methods.batching import live_maps
+    from numpy_gradcam.cam.methods.base import live_maps
     from numpy_gradcam.cam.methods.scorecam import masks
     A = model.forward(x, keep=model.target_layer)[1][model.target_layer]
     n, k = live_maps(A).T
@@ -145,14 +154,13 @@ def masked_inputs(model, x):
 
 def forwards_alone(model, x, pgc):
     """Seconds of the forward passes alone on Score-CAM's masked inputs: ours, torch's."""
-    from numpy_gradcam.cam.methods.batching import run_batches
-    from numpy_gradcam.cam.methods.inference import compile_forward
+    from numpy_gradcam.fast.batches import run_batches
     inputs = masked_inputs(model, x)
-    forward = compile_forward(model, threads=1)
+    forward = fast.compile_forward(model)
 
     def ours():
         run_batches(lambda start, stop: forward(inputs[start:stop]), len(inputs),
-                    SCORECAM_BATCH, "forwards", args.threads)
+                    SCORECAM_BATCH, "forwards")
 
     t_ours = best_s(ours, args.repeats)
     t_torch = best_s(partial(pgc["forwards"], inputs), args.repeats) if pgc else float("nan")
@@ -161,9 +169,10 @@ def forwards_alone(model, x, pgc):
 
 def products_alone(model, x, count):
     """Seconds of the convolution products of ``count`` forward passes alone: the matrix products
-    of the compiled forward (``ConvBuffers``, ``CHUNK`` images each), on ``args.threads``
-    threads at once."""
-    from numpy_gradcam.cam.methods.inference import CHUNK, ConvBuffers
+    of the compiled forward (``ConvBuffers``, ``CHUNK`` images each), on ``THREADS`` threads at
+    once."""
+    from numpy_gradcam.fast.buffers import ConvBuffers
+    from numpy_gradcam.fast.compiled import CHUNK
     from numpy_gradcam.nn import Conv2d
     trace = model.trace(x[:1].astype(np.float64))
     convs, shape = [], x.shape[1:]
@@ -191,19 +200,18 @@ def products_alone(model, x, count):
 
         return best_s(batch, args.repeats)
 
-    with ThreadPoolExecutor(args.threads) as pool:
-        seconds = max(pool.map(per_thread, range(args.threads)))
-    return seconds * count / (SCORECAM_BATCH * args.threads)
+    seconds = max(fast.parallel_map(per_thread, range(THREADS), THREADS))
+    return seconds * count / (SCORECAM_BATCH * THREADS)
 
 
-CASES = (("scorecam", dict(scorecam_variant="pytorch-grad-cam", batch_size=SCORECAM_BATCH)),
+CASES = (("gradcam", {}),
+         ("scorecam", dict(scorecam_variant="pytorch-grad-cam", batch_size=SCORECAM_BATCH)),
          ("gradcam++", dict(gradcampp_form="pytorch-grad-cam")))
 
 
 def main():
     import numpy_gradcam as ng
     model = ng.load_model(args.model)
-    model.threads = args.threads
     pgc = pytorch_grad_cam(model)
     gflops = matmul_gflops()
     rows = []
@@ -233,9 +241,10 @@ def main():
     count, t_forwards, t_torch_forwards = forwards_alone(model, x, pgc)
     t_products = products_alone(model, x, count)
     gflops = max(gflops, matmul_gflops())
-    print(f"model {args.model}, float32, {args.threads} threads, best of {args.repeats} "
-          f"alternating runs; matmul {gflops:.1f} GFLOP/s; numpy {np.__version__}"
-          + (f"; pytorch-grad-cam on torch {pgc['version']}" if pgc else ""))
+    print(f"model {args.model}, float32, numpy-gradcam on {THREADS} threads"
+          f"{'' if args.threads else ' (its default)'}, best of {args.repeats} alternating runs; "
+          f"matmul {gflops:.1f} GFLOP/s; numpy {np.__version__}"
+          + (f"; pytorch-grad-cam on {pgc['version']}" if pgc else ""))
     header = (f"{'method':<10} {'batch':>5} {'numpy s':>9} {'pgc s':>9} {'pgc/numpy':>9} "
               f"{'floor s':>9} {'numpy/floor':>11} {'max|Δheatmap|':>14}")
     print(header)
