@@ -88,7 +88,7 @@ def gradients(model: Sequential, x, target=None, layer=None, score: str = "logit
     """
     x4, _ = _validate.images(x, "x", channels=model.in_channels)
     layer = model.resolve_layer(layer)
-    trace = fast.trace(model, x4) if trace is None else trace
+    trace = fast.trace(model, x4, start=layer) if trace is None else trace
     targets = resolve_targets(target, trace.logits, model.class_names)
     dy_dA = trace.backward_to(seed(trace.logits, targets, score), layer)
     return trace.outputs[layer], (-dy_dA if counterfactual else dy_dA)
@@ -99,7 +99,7 @@ def class_gradients(model: Sequential, x, layer=None, score: str = "logit"):
     ``dy_dA`` ``(C, N, K, h, w)`` with ``dy_dA[c]`` the gradient of class ``c``."""
     x4, _ = _validate.images(x, "x", channels=model.in_channels)
     layer = model.resolve_layer(layer)
-    trace = fast.trace(model, x4)
+    trace = fast.trace(model, x4, start=layer)
     N, C = trace.logits.shape
     seeds = np.stack([seed(trace.logits, np.full(N, c), score) for c in range(C)])  # (C, N, C)
     return trace.outputs[layer], trace.backward_to(seeds, layer)

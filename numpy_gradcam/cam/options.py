@@ -35,7 +35,9 @@ class Options:
     """Everything ``explain`` was asked, checked.
 
     ``x`` ``(N, 3, H, W)`` (``single``: one image ``(3, H, W)`` was given); ``layers``: the layer
-    explained, several to fuse (``fusion``), or none for an input-space method; ``looks``: the
+    explained, several to fuse (``fusion``), or none for an input-space method; ``start``: the
+    first layer the forward pass must keep with every later cache (None: every layer, for the
+    methods that differentiate down to the input; :func:`numpy_gradcam.fast.trace`); ``looks``: the
     rendering conventions, as the ``paper`` preset's ``render`` reads them; ``method_options``:
     the method's own options, defaults filled in.
     """
@@ -45,6 +47,7 @@ class Options:
     x: np.ndarray
     single: bool
     layers: tuple[str, ...]
+    start: str | None
     fusion: str | None
     counterfactual: bool
     relu: bool
@@ -157,5 +160,6 @@ def resolve(model: Sequential, x, method: str, layer, layers, fusion, preset: st
     _check_applicable(spec, counterfactual, score, layer, layers)
     names = _layers(model, spec, layer, layers, fusion)
     x4, single = _images(model, x)
-    return Options(spec, chosen, x4, single, names, (fusion or "mean") if layers else None,
+    start = None if spec.saliency or not names else min(names, key=model.layer_names.index)
+    return Options(spec, chosen, x4, single, names, start, (fusion or "mean") if layers else None,
                    counterfactual, relu, score, looks, own)

@@ -123,7 +123,7 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
     spec, x = o.method, o.x                                            # x: (N, 3, H, W)
 
     # 1. the forward pass, the targets c, and the seed ∂y^c/∂logits (negated: counterfactual)
-    trace = fast.trace(model, x)
+    trace = fast.trace(model, x, start=o.start)
     targets = resolve_targets(target, trace.logits, model.class_names)
     dy = seed(trace.logits, targets, o.score)                          # (N, classes)
     dy = -dy if o.counterfactual else dy

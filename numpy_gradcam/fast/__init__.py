@@ -11,7 +11,8 @@ module             what it does                                           used b
                    process may use), one BLAS thread per worker
 ``trace``          a forward pass split into one chunk of images per      ``explain``,
                    worker, each chunk the reference's own trace; the      ``gradients``
-                   backward passes run per chunk on the same workers
+                   backward passes run per chunk on the same workers;
+                   Grad-CAM's layers up to ``A`` run compiled
 ``compiled``       a forward pass for inference only: CNHW, im2col as     Score-CAM,
                    shifted copies, BatchNorm folded, pools before bias    occlusion, the
                    and ReLU, cache-sized chunks on the workers            evaluation curves
@@ -22,7 +23,8 @@ module             what it does                                           used b
 =================  ====================================================  ==================
 
 **Which weights, read when.** :func:`trace` reads the model's weights live, at the call, as the
-reference does (it *is* the reference, run on chunks). :func:`compile_forward` reads them once,
+reference does (it *is* the reference, run on chunks; the compiled layers up to ``A`` are
+compiled at that call). :func:`compile_forward` reads them once,
 when it compiles (BatchNorm folded into the convolution, kernels reshaped): the forward it
 returns keeps computing with that snapshot even if the model's weights change later. The methods
 compile at each call of ``explain``, so an explanation always uses the weights of its own call.
@@ -30,10 +32,14 @@ Nothing else is cached: the per-thread scratch arrays (:mod:`~numpy_gradcam.fast
 shapes' worth of memory, never weights, and go away with the model.
 
 **Threads.** ``numpy_gradcam.fast.set_threads(1)`` (or ``with numpy_gradcam.fast.threads(1):``,
-or ``NUMPY_GRADCAM_THREADS=1`` in the environment) asks for the serial reference: every call
-then runs the reference engine in the caller's thread. With the same inputs and the same setting
-the results are the same bits; across settings they agree to rounding (a batch's matrix
-products of another size may sum in another order; ~1e-15 relative in float64).
+or ``NUMPY_GRADCAM_THREADS=1`` in the environment) asks for the serial reference: everything
+runs in the caller's thread with one BLAS thread, and ``explain`` and ``gradients`` trace every
+layer with the reference engine (every intermediate kept, as :meth:`Sequential.trace
+<numpy_gradcam.nn.Sequential.trace>` does). The methods that run many forward passes keep the
+compiled forward, serially: a forward pass alone keeps no intermediate, and it is tested equal
+to the reference. With the same inputs and the same setting the results are the same bits;
+across settings they agree to rounding (sums in another order: BatchNorm folded into the
+convolution, matrix products of other sizes; ~1e-15 relative in float64, ~1e-6 in float32).
 """
 
 from .compiled import compile_forward, fast_forward

@@ -93,6 +93,19 @@ def _cast(array, dtype, cache: dict):
     return cache[dtype]
 
 
+class TooSmall(ValueError):
+    """An input smaller than a window of the compiled forward (a convolution's or a pool's):
+    the callers then run the reference, whose error names the layer and the input."""
+
+
+def _fits(size, kernel, stride, padding=(0, 0)) -> tuple[int, int]:
+    """The output size ``(Ho, Wo)`` of a window of ``kernel`` over ``size``; TooSmall if none."""
+    (H, W), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
+    if H + 2 * ph < kh or W + 2 * pw < kw:
+        raise TooSmall(f"an input of spatial size {(H, W)} is smaller than a window {kernel}")
+    return (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+
+
 def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
     """``(C, N, H, W) -> (F, N, Ho, Wo)``: one matrix product, then (``pool = (kernel, stride)``)
     the max-pool, the bias, then (``relu``) the ReLU: the convolution followed by a ReLU and a
@@ -105,6 +118,9 @@ def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
     config = (F, (kh, kw), stride, padding, flat, pool)
 
     def step(x, scratch, key):
+        size = _fits(x.shape[2:], (kh, kw), stride, padding)
+        if pool is not None:
+            _fits(size, *pool)
         buffers = scratch.get((key, x.shape, x.dtype, config),
                               lambda: ConvBuffers(x.shape, x.dtype, *config))
         z = buffers.product(x, _cast(W2, x.dtype, casts_W))
@@ -125,6 +141,7 @@ def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
 def _pool_step(kernel, stride, reduce):
     """``(C, N, H, W) -> (C, N, Ho, Wo)``: max or mean over each window."""
     def step(x, scratch, key):
+        _fits(x.shape[2:], kernel, stride)
         if reduce == "max":
             return PoolBuffers(x, kernel, stride).reduce(np.maximum)
         return PoolBuffers(x, kernel, stride).reduce(np.add) / (kernel[0] * kernel[1])
@@ -179,9 +196,11 @@ def _fused(layers, i):
     return relu, pool, relu + (pool is not None)
 
 
-def compile_steps(model: Sequential) -> list | None:
-    """The steps ``step(x, scratch, key)`` of the compiled forward, or None."""
-    layers = list(model.layers.values())
+def compile_steps(model: Sequential, stop: str | None = None) -> list | None:
+    """The steps ``step(x, scratch, key)`` of the compiled forward up to and including layer
+    ``stop`` (None: all), or None."""
+    names = model.layer_names
+    layers = list(model.layers.values())[:None if stop is None else names.index(stop) + 1]
     steps, i = [], 0
     while i < len(layers):
         layer = layers[i]
@@ -215,9 +234,12 @@ def compile_steps(model: Sequential) -> list | None:
     return steps
 
 
-def compile_forward(model: Sequential,
-                    threads: int | None = None) -> Callable[[np.ndarray], np.ndarray] | None:
+def compile_forward(model: Sequential, threads: int | None = None,
+                    stop: str | None = None) -> Callable[[np.ndarray], np.ndarray] | None:
     """``forward(x)`` equal to ``model.forward(x)`` (see the module docstring), or None.
+
+    With ``stop`` (a layer name), ``forward(x)`` is that layer's output instead of the logits,
+    ``(N, ...)`` as the reference's ``trace(x).outputs[stop]`` (NCHW for a feature map).
 
     The weights are read now, once: ``forward`` computes with them as they were at this call
     (BatchNorm folded, kernels reshaped), whatever happens to ``model`` later. ``forward`` runs
@@ -226,7 +248,7 @@ def compile_forward(model: Sequential,
     several threads at once (each thread has its own scratch arrays, which live as long as
     ``model`` does).
     """
-    steps = compile_steps(model)
+    steps = compile_steps(model, None if stop is None else model.resolve_layer(stop))
     if steps is None:
         return None
     scratch = _SCRATCH.setdefault(model, Scratch())
@@ -235,7 +257,7 @@ def compile_forward(model: Sequential,
         out = x.transpose(1, 0, 2, 3)                                  # NCHW -> CNHW view
         for index, step in enumerate(steps):
             out = step(out, scratch, index)
-        return np.array(np.swapaxes(out, 0, 1))                        # (N, classes), a copy
+        return np.array(np.swapaxes(out, 0, 1))           # (N, classes) or NCHW, a copy
 
     def forward(x: np.ndarray) -> np.ndarray:
         chunks = [x[start:start + CHUNK] for start in range(0, len(x), CHUNK)] or [x]
@@ -246,5 +268,8 @@ def compile_forward(model: Sequential,
 
 def fast_forward(model: Sequential,
                  threads: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """The compiled forward of ``model``, or ``model.forward`` when it cannot be compiled."""
+    """The compiled forward of ``model``, or ``model.forward`` when it cannot be compiled (a
+    layer kind the compiler does not know, or a model that is not a ``Sequential``)."""
+    if not isinstance(model, Sequential):
+        return model.forward
     return compile_forward(model, threads) or model.forward

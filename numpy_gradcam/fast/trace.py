@@ -5,7 +5,14 @@ Every layer treats the images of a batch independently at evaluation time (Batch
 running statistics), so the batch can be cut into one chunk per worker thread, each chunk traced
 by the reference engine itself, and every backward pass run chunk by chunk on the same threads:
 image ``n``'s gradients depend on image ``n`` alone. :class:`SplitTrace` is that set of reference
-traces; with one chunk (``threads=1``, or one image) it is the reference trace, unchanged.
+traces; with ``threads=1`` it is the reference's trace of the whole batch, unchanged.
+
+**Starting at a layer.** Grad-CAM needs the activations ``A`` of one layer and the backward pass
+from the logits down to that layer, never the caches below it. With ``start=layer`` the layers
+up to ``layer`` run as the compiled inference forward (:mod:`~numpy_gradcam.fast.compiled`,
+equal to the reference's up to rounding) and only the layers after it are traced, by the
+reference's :meth:`~numpy_gradcam.nn.Sequential.trace_from`: ``outputs[layer]`` is ``A`` and
+``backward_to(dy, layer)`` is ``∂(Σ dy·logits)/∂A``; the layers before ``layer`` are not kept.
 
 Shapes: ``x`` ``(N, C, H, W)``; the seeds ``dy`` ``(N, classes)`` or ``(T, N, classes)``; every
 result has the batch axis where the reference's has it (after a leading target axis ``T``).
@@ -18,16 +25,18 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..nn import Sequential, Trace
+from .compiled import TooSmall, compile_forward
 from .workers import get_threads, parallel_map
 
 
 class SplitTrace:
     """``traces``: the reference :class:`~numpy_gradcam.nn.Trace` of each chunk of the batch, in
-    order (one chunk: the whole batch). ``outputs[name]`` joins a layer's output along the batch
-    axis when first asked for."""
+    order (one chunk: the whole batch); each starts at layer ``start`` (None: at the input).
+    ``outputs[name]`` joins a layer's output along the batch axis when first asked for."""
 
-    def __init__(self, model: Sequential, x: np.ndarray, traces: list[Trace]):
-        self.model, self.x, self.traces = model, x, traces
+    def __init__(self, model: Sequential, x: np.ndarray, traces: list[Trace],
+                 start: str | None = None):
+        self.model, self.x, self.traces, self.start = model, x, traces, start
         self.outputs = _Joined(traces)
 
     @property
@@ -78,12 +87,31 @@ class _Joined(Mapping):
         return len(self._traces[0].outputs)
 
 
-def trace(model: Sequential, x: np.ndarray, threads: int | None = None) -> SplitTrace:
+def trace(model: Sequential, x: np.ndarray, threads: int | None = None,
+          start: str | None = None) -> SplitTrace:
     """``model.trace(x)`` (evaluation mode) split into ``min(threads, N)`` chunks of images, each
     traced on a worker thread (``threads`` default :func:`~numpy_gradcam.fast.get_threads`).
 
+    ``start``: the first layer whose output (and every later layer's cache) the caller needs;
+    the layers up to it run compiled (see the module docstring). Every layer is traced by the
+    reference instead with ``start=None``, with one thread (the serial reference), for a model
+    the compiler does not know, or when ``start`` is the last layer.
+
     The model's weights are read live, at this call, as by ``model.trace``."""
     x = model.check_input(x)
-    n = min(get_threads() if threads is None else threads, len(x))    # chunks
+    threads = get_threads() if threads is None else threads
+    n = min(threads, len(x))                                           # chunks
     chunks = np.array_split(x, n) if n > 1 else [x]
-    return SplitTrace(model, x, parallel_map(model.trace, chunks))
+    start = None if start is None else model.resolve_layer(start)
+    names = model.layer_names
+    prefix = None
+    if start is not None and start != names[-1] and threads > 1:
+        prefix = compile_forward(model, threads=1, stop=start)
+    if prefix is None:
+        return SplitTrace(model, x, parallel_map(model.trace, chunks))
+    try:
+        traces = parallel_map(lambda chunk: model.trace_from(start, prefix(chunk)), chunks)
+    except TooSmall:
+        model.trace(x)                    # the reference's error names the layer and the input
+        raise
+    return SplitTrace(model, x, traces, start)

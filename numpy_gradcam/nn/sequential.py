@@ -128,14 +128,28 @@ class Sequential:
     def trace(self, x, train=False) -> Trace:
         """Run every layer on ``x`` ``(N, C, H, W)`` and record every output and cache."""
         x = self.check_input(x)
-        trace = Trace(x)
-        out = x
-        for name, layer in self.layers.items():
+        return self._record(Trace(x), self.layer_names, train)
+
+    def trace_from(self, layer: str, A) -> Trace:
+        """Run only the layers after ``layer`` on its output ``A`` and record them: a trace that
+        starts at ``layer`` (``x`` and ``outputs[layer]`` are ``A``), enough for the backward
+        pass from the logits down to ``layer`` (Grad-CAM's) but not below it."""
+        layer = self.resolve_layer(layer)
+        # Non-finite A is let through, as trace() lets it through from x: the logits then
+        # carry it, where the callers report it with its cause (the weights).
+        A = _validate.float_array(A, "A", finite=False)
+        names = self.layer_names
+        return self._record(Trace(A, {layer: A}), names[names.index(layer) + 1:], False)
+
+    def _record(self, trace: Trace, names: list[str], train: bool) -> Trace:
+        """Run the layers ``names`` in order from ``trace.x``, recording outputs and caches."""
+        out = trace.x
+        for name in names:
             try:
-                out, trace.caches[name] = layer.forward(out, train=train)
+                out, trace.caches[name] = self.layers[name].forward(out, train=train)
             except ValueError as e:
                 # A layer names its own input; say which input of ours it came from.
-                raise ValueError(f"x of shape {x.shape} cannot go through layer {name!r} "
+                raise ValueError(f"x of shape {trace.x.shape} cannot go through layer {name!r} "
                                  f"(too small for the model?): {e}") from e
             trace.outputs[name] = out
         return trace
@@ -185,6 +199,9 @@ class Sequential:
         layer = self.resolve_layer(layer)
         _validate.choice(rule, "rule", RULES)
         dout = self._check_seed(trace, dy)
+        if layer not in trace.outputs:
+            raise ValueError(f"layer {layer!r} is not in this trace, which starts after it "
+                             f"(trace_from); trace from {layer!r} or from the input")
         for name in reversed(self.layers):
             if name == layer:
                 return dout
@@ -195,6 +212,9 @@ class Sequential:
         """``∂(Σ dy·logits)/∂x``, shaped like ``x`` (after the leading target axis of ``dy``)."""
         _validate.choice(rule, "rule", RULES)
         dout = self._check_seed(trace, dy)
+        if len(trace.caches) != len(self.layers):
+            raise ValueError("this trace starts after the input (trace_from): the gradient "
+                             "with respect to x needs model.trace(x)")
         for name in reversed(self.layers):
             dout = self._backward_input(name, dout, trace, rule)
         return dout

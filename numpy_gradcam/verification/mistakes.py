@@ -173,7 +173,7 @@ class Passes:
         if key not in self._cache:
             x = self.image[:, ::-1] if bgr_input else self.image               # (N, 3, H, W)
             x = np.ascontiguousarray(x)
-            trace = fast.trace(self.model, x)                       # as explain() runs it
+            trace = fast.trace(self.model, x, threads=1)    # the serial reference, as vectors
             dy = seed(trace.logits, self.targets, score)                        # (N, classes)
             dy_dA = trace.backward_to(dy, layer)                               # (N, K, h, w)
             self._cache[key] = (x, trace.logits, trace.outputs[layer], dy_dA)

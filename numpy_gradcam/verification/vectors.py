@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, explain
+from .. import __version__, explain, fast
 from ..datasets import make_shapes
 from ..io import save_json, save_npz, sha256_file
 from ..models import load_model
@@ -110,8 +110,9 @@ def reference(case: Case | str, model=None, preset: str = "paper"
     options, the method and the layer)."""
     case = get_case(case) if isinstance(case, str) else case
     model = load_model(case.model) if model is None else model
-    explanation = explain(model, case.images(), target=case.target, method="gradcam",
-                          preset=preset, **case.options)
+    with fast.threads(1):                    # the serial reference: every layer traced by nn/
+        explanation = explain(model, case.images(), target=case.target, method="gradcam",
+                              preset=preset, **case.options)
     arrays = explanation.arrays()
     conventions = dict(explanation.options, method="gradcam", layer=explanation.layer)
     return {stage: arrays.get(stage) for stage in STAGES}, conventions

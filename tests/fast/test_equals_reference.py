@@ -123,8 +123,13 @@ def test_a_random_architecture(architecture, n, data):
     for threads in THREADS:
         with fast.threads(threads):
             close(fast.compile_forward(model)(x), trace.logits)
+            close(fast.compile_forward(model, stop=layer)(x), trace.outputs[layer])
             split = fast.trace(model, x)
             close(split.logits, trace.logits)
             close(split.backward_to(dy, layer), model.backward_to(trace, dy, layer))
             close(split.backward_to_input(dy[0], rule="guided"),
                   model.backward_to_input(trace, dy[0], rule="guided"))
+            started = fast.trace(model, x, start=layer)
+            close(started.outputs[layer], trace.outputs[layer])
+            close(started.logits, trace.logits)
+            close(started.backward_to(dy, layer), model.backward_to(trace, dy, layer))

@@ -45,6 +45,38 @@ def test_one_thread_is_the_reference_trace_itself():
                                   model.backward_to(reference, dy, "relu2"))
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_a_trace_started_at_a_layer_gives_the_reference_results_from_it(threads):
+    """start="pool1": the layers up to pool1 compiled, the rest traced; A and the backward pass
+    down to it equal the reference's, and the earlier layers are not kept."""
+    model = small_model(7)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((5, 2, 6, 6))
+    reference = model.trace(x)
+    split = fast.trace(model, x, threads=threads, start="pool1")
+    assert split.start == "pool1" and len(split.traces) == threads
+    assert list(split.outputs) == ["pool1", "conv2", "bn2", "relu2", "gap", "fc"]
+    for name in split.outputs:
+        np.testing.assert_allclose(split.outputs[name], reference.outputs[name], rtol=1e-13,
+                                   atol=1e-14)
+    seeds = rng.standard_normal((2, 5, 3))
+    for layer in ("pool1", "relu2"):
+        np.testing.assert_allclose(split.backward_to(seeds, layer),
+                                   model.backward_to(reference, seeds, layer), rtol=1e-12,
+                                   atol=1e-14)
+    with pytest.raises(KeyError):
+        split.outputs["relu1"]
+    with pytest.raises(ValueError, match="layer 'relu1' is not in this trace"):
+        split.backward_to(seeds, "relu1")
+
+
+def test_one_thread_traces_every_layer_even_from_a_start():
+    model = small_model(8)
+    x = np.random.default_rng(6).standard_normal((4, 2, 6, 6))
+    split = fast.trace(model, x, threads=1, start="relu2")
+    assert split.start is None and list(split.outputs) == model.layer_names
+
+
 def test_the_same_setting_gives_the_same_bits():
     model = small_model(5)
     x = np.random.default_rng(3).standard_normal((7, 2, 6, 6))

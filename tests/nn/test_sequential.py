@@ -177,3 +177,23 @@ def test_resolve_layer_defaults_to_the_target_layer():
     bare = nn.Sequential([("relu", nn.ReLU())])
     with pytest.raises(ValueError, match="layer must be given: the model names no target_layer"):
         bare.resolve_layer()
+
+
+def test_a_trace_from_a_layer_gives_the_full_trace_backward_to_it():
+    """trace_from(layer, A) records only the layers after ``layer``; the backward pass from the
+    logits down to ``layer`` is the full trace's, bit for bit (the same layers, the same A)."""
+    model = small_model(6)
+    rng = np.random.default_rng(7)
+    full = model.trace(rng.standard_normal((3, 2, 6, 6)))
+    part = model.trace_from("pool1", full.outputs["pool1"])
+    assert list(part.outputs) == ["pool1", "conv2", "bn2", "relu2", "gap", "fc"]
+    assert list(part.caches) == ["conv2", "bn2", "relu2", "gap", "fc"]
+    np.testing.assert_array_equal(part.logits, full.logits)
+    dy = rng.standard_normal((2, 3, 3))
+    for layer in ("pool1", "relu2"):
+        np.testing.assert_array_equal(model.backward_to(part, dy, layer),
+                                      model.backward_to(full, dy, layer))
+    with pytest.raises(ValueError, match="layer 'relu1' is not in this trace"):
+        model.backward_to(part, dy, "relu1")
+    with pytest.raises(ValueError, match=r"needs model\.trace"):
+        model.backward_to_input(part, dy)
