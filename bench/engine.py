@@ -11,8 +11,8 @@ Without ``--threads`` neither side is configured: NumPy as a user who sets nothi
 batch split over the worker threads of ``numpy_gradcam.fast``, one BLAS thread each), torch with
 its own default threads; ``--threads N`` gives both N (``numpy_gradcam.fast.set_threads``,
 ``torch.set_num_threads``). The serial column is the reference engine alone, on one thread
-(``numpy_gradcam.fast.threads(1)``). The full backward (training's, with every parameter
-gradient) is always the serial reference: training needs the whole batch at once.
+(``numpy_gradcam.fast.threads(1)``). The backward to ``relu3`` is Grad-CAM's: the layers below
+``relu3`` run compiled (``fast.trace(start="relu3")``) except in the serial column.
 
 Two tables: first with glibc's default malloc, then with freed memory kept for reuse
 (``timing.keep_freed_memory``, the same as ``MALLOC_MMAP_THRESHOLD_`` and
@@ -49,12 +49,11 @@ def numpy_cases(model, x, dy):
     def forward():
         fast.trace(model, x)
 
-    def to_layer():
-        fast.trace(model, x).backward_to(dy, "relu3")
+    def to_layer():                                        # as Grad-CAM runs it
+        fast.trace(model, x, start="relu3").backward_to(dy, "relu3")
 
     def full():
-        with fast.threads(1):                              # training's pass: the reference
-            model.backward(model.trace(x), dy)
+        fast.trace(model, x).backward(dy)
 
     return {"forward": forward, "forward+backward to relu3": to_layer,
             "forward+full backward": full}

@@ -27,6 +27,7 @@ Shapes: ``heatmap`` is ``(N, H, W)`` (or one map ``(H, W)``); the result is
 from __future__ import annotations
 
 import difflib
+import functools
 
 import matplotlib
 import matplotlib.colors
@@ -57,6 +58,13 @@ def get_cmap(cmap) -> matplotlib.colors.Colormap:
         ) from None
 
 
+@functools.lru_cache(maxsize=16)
+def _named(name: str) -> matplotlib.colors.Colormap:
+    """The colormap ``name``, kept: ``matplotlib.colormaps[name]`` returns a fresh copy whose
+    lookup table is rebuilt at its first use, every call (a third of a batch-1 colouring)."""
+    return get_cmap(name)
+
+
 def colormap(heatmap, cmap="jet") -> np.ndarray:
     """Colour each value of ``heatmap`` with the matplotlib colormap ``cmap``.
 
@@ -72,7 +80,7 @@ def colormap(heatmap, cmap="jet") -> np.ndarray:
         RGB, channel axis before the spatial axes.
     """
     heatmap = float_array(heatmap, "heatmap", ndim=(2, 3))
-    cmap = get_cmap(cmap)
+    cmap = _named(cmap) if isinstance(cmap, str) else get_cmap(cmap)
     if heatmap.size and (heatmap.min() < 0 or heatmap.max() > 1):
         raise ValueError(
             f"heatmap must have values in [0, 1] (normalise it first), got values in "

@@ -46,6 +46,7 @@ leading axes and ``(H, W)`` last. The output has ``L``'s dtype (float64 or float
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -136,7 +137,13 @@ def interpolation_matrix(n_in: int, n_out: int, mode: str = "bilinear",
             "align_corners=True is not defined for mode='nearest' (as in PyTorch); "
             "use align_corners=False with 'nearest', or mode='bilinear' or 'bicubic'"
         )
+    return _matrix(n_in, n_out, mode, align_corners).copy()
 
+
+@functools.lru_cache(maxsize=64)
+def _matrix(n_in: int, n_out: int, mode: str, align_corners: bool) -> np.ndarray:
+    """:func:`interpolation_matrix` of checked arguments, built once per size (its loop over
+    the output pixels in Python costs more than a batch's resize)."""
     M = np.zeros((n_out, n_in))
     if mode == "nearest":
         # float32 on purpose: PyTorch's nearest_idx computes the scale and the product in
@@ -160,6 +167,7 @@ def interpolation_matrix(n_in: int, n_out: int, mode: str = "bilinear",
             t = src - i
             for offset, weight in zip((-1, 0, 1, 2), _cubic_weights(t), strict=True):
                 M[o, min(max(i + offset, 0), n_in - 1)] += weight  # clamp to the edge
+    M.flags.writeable = False                                   # shared by every later call
     return M
 
 

@@ -61,6 +61,22 @@ class SplitTrace:
         return self._per_chunk(np.asarray(dy), lambda trace, d: self.model.backward_to(
             trace, d, layer, rule))
 
+    def backward(self, dy, input_grad: bool = True):
+        """:meth:`~numpy_gradcam.nn.Sequential.backward` of the whole batch: ``(dx, grads)``,
+        ``dx`` joined along the batch axis, each parameter's gradient summed over the chunks
+        (it is a sum over the images)."""
+        dy = np.asarray(dy)
+        if dy.ndim != 2 or dy.shape != self.logits.shape:
+            raise ValueError(f"dy must have the logits' shape {self.logits.shape} for backward, "
+                             f"got {dy.shape}")
+        sizes = np.cumsum([len(t.x) for t in self.traces])[:-1]
+        parts = parallel_map(lambda pair: self.model.backward(*pair, input_grad=input_grad),
+                             zip(self.traces, np.split(dy, sizes), strict=True))
+        grads = {key: sum(g[key] for _, g in parts) for key in parts[0][1]}
+        if not input_grad:
+            return None, grads
+        return (parts[0][0] if len(parts) == 1 else np.concatenate([dx for dx, _ in parts])), grads
+
     def backward_to_input(self, dy, rule: str = "standard") -> np.ndarray:
         """:meth:`~numpy_gradcam.nn.Sequential.backward_to_input` of the whole batch."""
         return self._per_chunk(np.asarray(dy), lambda trace, d: self.model.backward_to_input(

@@ -26,6 +26,13 @@ def test_a_batch_split_over_threads_gives_the_reference_results(threads):
     np.testing.assert_allclose(split.backward_to_input(seeds[0], rule="guided"),
                                model.backward_to_input(reference, seeds[0], rule="guided"),
                                atol=1e-15)
+    (dx_split, grads_split), (dx, grads) = (split.backward(seeds[0]),
+                                            model.backward(reference, seeds[0]))
+    np.testing.assert_allclose(dx_split, dx, atol=1e-15)
+    assert grads_split.keys() == grads.keys()
+    for key in grads:
+        np.testing.assert_allclose(grads_split[key], grads[key], rtol=1e-12, atol=1e-14)
+    assert split.backward(seeds[0], input_grad=False)[0] is None
 
 
 def test_one_thread_is_the_reference_trace_itself():
