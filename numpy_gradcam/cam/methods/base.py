@@ -33,7 +33,8 @@ from ...nn.sequential import Sequential
 @dataclass
 class Context:
     """Everything a method may use. Shapes: ``x`` ``(N, C, H, W)``, ``A`` and ``dy_dA``
-    ``(N, K, h, w)`` (``dy_dA`` is None for gradient-free methods), ``targets`` ``(N,)``.
+    ``(N, K, h, w)`` at ``layer`` (``dy_dA`` is None for gradient-free methods; ``layer`` and
+    ``A`` are None for the input-space methods), ``targets`` ``(N,)``.
 
     ``trace`` is the forward pass (:class:`~numpy_gradcam.fast.SplitTrace`: its ``logits``,
     ``outputs`` and backward passes); ``dy`` ``(N, num_classes)`` is the seed ``∂y^c/∂logits``
@@ -45,9 +46,9 @@ class Context:
     model: Sequential
     x: np.ndarray
     trace: SplitTrace
-    layer: str
+    layer: str | None
     targets: np.ndarray
-    A: np.ndarray
+    A: np.ndarray | None
     dy_dA: np.ndarray | None
     dy: np.ndarray | None = None
     score: str = "logit"
