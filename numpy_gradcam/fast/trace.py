@@ -44,34 +44,36 @@ class SplitTrace:
         """``(N, classes)``."""
         return self.outputs[self.model.layer_names[-1]]
 
-    def _per_chunk(self, dy: np.ndarray, backward) -> np.ndarray:
-        """``backward(trace, dy_chunk)`` for each chunk on the workers, joined on the batch axis
-        (``dy.ndim - 2``: after any leading target axis)."""
+    def _map(self, fn, dy: np.ndarray, axis: int = 0) -> list:
+        """``fn(trace, dy_chunk)`` for each chunk on the workers, ``dy`` cut along ``axis`` (its
+        batch axis) as the batch was."""
+        sizes = np.cumsum([len(t.x) for t in self.traces])[:-1]
+        return parallel_map(lambda pair: fn(*pair),
+                            zip(self.traces, np.split(dy, sizes, axis=axis), strict=True))
+
+    def _per_chunk(self, dy, backward) -> np.ndarray:
+        """``backward(trace, dy_chunk)`` for each chunk, joined on the batch axis (``dy.ndim - 2``:
+        after any leading target axis)."""
+        dy = np.asarray(dy)
         if dy.ndim not in (2, 3) or dy.shape[-2:] != self.logits.shape:
             raise ValueError(f"dy must have the logits' shape {self.logits.shape} (or (T, *"
                              f"{self.logits.shape}) for T targets at once), got {dy.shape}")
-        axis = dy.ndim - 2
-        sizes = np.cumsum([len(t.x) for t in self.traces])[:-1]
-        parts = parallel_map(lambda pair: backward(*pair),
-                             zip(self.traces, np.split(dy, sizes, axis=axis), strict=True))
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=axis)
+        parts = self._map(backward, dy, axis=dy.ndim - 2)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=dy.ndim - 2)
 
     def backward_to(self, dy, layer: str, rule: str = "standard") -> np.ndarray:
         """:meth:`~numpy_gradcam.nn.Sequential.backward_to` of the whole batch."""
-        return self._per_chunk(np.asarray(dy), lambda trace, d: self.model.backward_to(
-            trace, d, layer, rule))
+        return self._per_chunk(dy, lambda trace, d: self.model.backward_to(trace, d, layer, rule))
 
     def backward(self, dy, input_grad: bool = True):
         """:meth:`~numpy_gradcam.nn.Sequential.backward` of the whole batch: ``(dx, grads)``,
         ``dx`` joined along the batch axis, each parameter's gradient summed over the chunks
         (it is a sum over the images)."""
         dy = np.asarray(dy)
-        if dy.ndim != 2 or dy.shape != self.logits.shape:
+        if dy.shape != self.logits.shape:
             raise ValueError(f"dy must have the logits' shape {self.logits.shape} for backward, "
                              f"got {dy.shape}")
-        sizes = np.cumsum([len(t.x) for t in self.traces])[:-1]
-        parts = parallel_map(lambda pair: self.model.backward(*pair, input_grad=input_grad),
-                             zip(self.traces, np.split(dy, sizes), strict=True))
+        parts = self._map(lambda trace, d: self.model.backward(trace, d, input_grad), dy)
         grads = {key: sum(g[key] for _, g in parts) for key in parts[0][1]}
         if not input_grad:
             return None, grads
@@ -79,8 +81,7 @@ class SplitTrace:
 
     def backward_to_input(self, dy, rule: str = "standard") -> np.ndarray:
         """:meth:`~numpy_gradcam.nn.Sequential.backward_to_input` of the whole batch."""
-        return self._per_chunk(np.asarray(dy), lambda trace, d: self.model.backward_to_input(
-            trace, d, rule))
+        return self._per_chunk(dy, lambda trace, d: self.model.backward_to_input(trace, d, rule))
 
 
 class _Joined(Mapping):
