@@ -54,14 +54,14 @@ METHODS: dict[str, Method] = {m.name: m for m in (
 def method_options(method: str, given: dict) -> dict:
     """The options of ``method`` (:attr:`Method.options`): ``given`` checked, defaults filled in.
     An option the method does not take is an error naming the methods that do."""
-    try:
-        return METHODS[method].resolve_options(given)
-    except KeyError as error:
-        name = error.args[0]
-        takers = ", ".join(repr(m.name) for m in METHODS.values() if name in m.options)
-        if not takers:
-            raise TypeError(f"explain() got an unexpected keyword argument {name!r}") from None
-        raise ValueError(f"{name} applies to method {takers}, not to {method!r}") from None
+    spec = METHODS[method]
+    for name, value in given.items():
+        if value is not None and name not in spec.options:
+            takers = ", ".join(repr(m.name) for m in METHODS.values() if name in m.options)
+            if not takers:
+                raise TypeError(f"explain() got an unexpected keyword argument {name!r}")
+            raise ValueError(f"{name} applies to method {takers}, not to {method!r}")
+    return spec.resolve_options(given)
 
 
 __all__ = ["METHODS", "Context", "Method", "Option", "method_options"]

@@ -123,11 +123,7 @@ class Method:
     uses_score: bool = True
 
     def resolve_options(self, given: Mapping) -> dict:
-        """Every option of this method: the ``given`` value checked, else the default. A given
-        name the method does not declare is a KeyError naming it (the registry says more)."""
-        unknown = [name for name, value in given.items()
-                   if value is not None and name not in self.options]
-        if unknown:
-            raise KeyError(unknown[0])
+        """Every option of this method: the ``given`` value checked, else (None or absent) the
+        default. Names it does not declare are not looked at (the registry refuses them)."""
         return {name: option.default if given.get(name) is None else option.check(given[name], name)
                 for name, option in self.options.items()}
