@@ -196,6 +196,16 @@ def _fused(layers, i):
     return relu, pool, relu + (pool is not None)
 
 
+def _compiles(layer) -> bool:
+    """Whether the compiler knows this layer's arithmetic: grouped convolutions and padded
+    pooling are left to the reference."""
+    if isinstance(layer, Conv2d):
+        return getattr(layer, "groups", 1) == 1
+    if isinstance(layer, (MaxPool2d, AvgPool2d)):
+        return tuple(getattr(layer, "padding", (0, 0))) == (0, 0)
+    return True
+
+
 def compile_steps(model: Sequential, stop: str | None = None) -> list | None:
     """The steps ``step(x, scratch, key)`` of the compiled forward up to and including layer
     ``stop`` (None: all), or None."""
@@ -204,6 +214,8 @@ def compile_steps(model: Sequential, stop: str | None = None) -> list | None:
     steps, i = [], 0
     while i < len(layers):
         layer = layers[i]
+        if not _compiles(layer):
+            return None
         if isinstance(layer, Conv2d):
             weight = layer.params["weight"]
             bias = layer.params.get("bias")
