@@ -101,7 +101,7 @@ def maxpool2d_backward_input(dout, cache):
         first &= ~taken
         taken |= first
         if overlapping:
-            dxp[window] += dout * first                 # windows share pixels: accumulate
+            dxp[window] += dout * first                # windows share pixels: accumulate
         else:
             np.multiply(dout, first, out=dxp[window])  # each pixel in one window: write once
     return dxp[..., ph:ph + H, pw:pw + W]
