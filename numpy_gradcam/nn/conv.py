@@ -1,26 +1,36 @@
-r"""2-D convolution (cross-correlation, as in PyTorch), forward and backward.
+r"""2-D convolution (cross-correlation, as in PyTorch), in ``G`` groups, forward and backward.
 
 .. math::
 
-    \text{out}[n, f, y, x] = b_f + \sum_{c} \sum_{i < k_h} \sum_{j < k_w}
-        W[f, c, i, j] \; x_p[n, c, y s_h + i, x s_w + j]
+    \text{out}[n, f, y, x] = b_f + \sum_{c < C/G} \sum_{i < k_h} \sum_{j < k_w}
+        W[f, c, i, j] \; x_p[n, g(f) \tfrac{C}{G} + c, y s_h + i, x s_w + j],
+    \qquad g(f) = \lfloor f / \tfrac{F}{G} \rfloor
 
-with ``x_p`` the input zero-padded by ``padding``. Shapes: ``x`` ``(N, C, H, W)``, ``W``
-``(F, C, kh, kw)`` (PyTorch's layout), ``b`` ``(F,)``, ``out`` ``(N, F, Ho, Wo)`` with
-``Ho = (H + 2·ph - kh) // sh + 1``.
+with ``x_p`` the input zero-padded by ``padding``. The ``G = groups`` groups are independent
+convolutions side by side: filter ``f`` belongs to group ``g(f)`` and sees only that group's
+``C/G`` input channels. ``G = 1`` is the ordinary convolution (every filter sees every
+channel); ``G = C`` is the *depthwise* one (MobileNetV2, EfficientNet), where filter ``f``
+sees channel ``f // (F/C)`` alone. Shapes: ``x`` ``(N, C, H, W)``, ``W`` ``(F, C/G, kh, kw)``
+(PyTorch's layout), ``b`` ``(F,)``, ``out`` ``(N, F, Ho, Wo)`` with
+``Ho = (H + 2·ph - kh) // sh + 1``; ``G`` divides both ``C`` and ``F``.
 
 The local derivatives, read off the sum above:
 
-- ``dx_p[n, c, y·sh + i, x·sw + j] += W[f, c, i, j] · dout[n, f, y, x]`` (a transposed convolution),
-- ``dW[f, c, i, j] = Σ_{n, y, x} dout[n, f, y, x] · x_p[n, c, y·sh + i, x·sw + j]``,
+- ``dx_p[n, g(f)·C/G + c, y·sh + i, x·sw + j] += W[f, c, i, j] · dout[n, f, y, x]`` (a
+  transposed convolution),
+- ``dW[f, c, i, j] = Σ_{n, y, x} dout[n, f, y, x] · x_p[n, g(f)·C/G + c, y·sh + i, x·sw + j]``,
 - ``db[f] = Σ_{n, y, x} dout[n, f, y, x]``.
 
 Two versions: ``conv2d_forward_loops``/``conv2d_backward_loops`` spell the sums out with
-Python loops (read these first); ``conv2d_forward``/``conv2d_backward`` compute the same with
-im2col and one BLAS matrix product, and are tested against the loops.
+Python loops, group by group (read these first); ``conv2d_forward``/``conv2d_backward``
+compute the same with im2col and a BLAS product per group (one batched product over a group
+axis), and are tested against the loops. ``groups`` is read back from the shapes in the
+backward pass: ``G = C // W.shape[1]``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -32,28 +42,47 @@ from .layer import Layer
 CHUNK = 8   # images per col2im pass in the input gradient
 
 
-def conv2d_forward_loops(x, weight, bias, stride=(1, 1), padding=(0, 0)):
-    """The convolution as seven nested sums; slow, and the definition the fast one must meet.
+def _check_groups(x, weight, groups):
+    """Raise ``ValueError`` unless ``x`` ``(N, C, H, W)`` and ``weight`` ``(F, C/G, kh, kw)``
+    fit ``groups = G``: ``G`` divides ``F``, and ``weight`` has ``C/G`` input channels."""
+    C, (F, Cg) = x.shape[1], weight.shape[:2]
+    if groups < 1 or F % groups or Cg * groups != C:
+        raise ValueError(f"weight of shape {weight.shape} does not fit x of shape {x.shape} in "
+                         f"groups={groups}: expected weight (F, {C}/groups, kh, kw) with groups "
+                         f"dividing F and C")
+
+
+def _groups(x, weight):
+    """``G``, read off the shapes: ``weight`` is ``(F, C/G, kh, kw)`` for ``x`` ``(N, C, H, W)``."""
+    return x.shape[1] // weight.shape[1]
+
+
+def conv2d_forward_loops(x, weight, bias, stride=(1, 1), padding=(0, 0), groups=1):
+    """The convolution as eight nested sums; slow, and the definition the fast ones must meet.
 
     Returns ``(out, cache)``: ``out`` ``(N, F, Ho, Wo)``, and for
     :func:`conv2d_backward_loops` ``cache = (x, weight, has_bias, stride, padding)``: ``x``
-    ``(N, C, H, W)`` unpadded, ``weight`` ``(F, C, kh, kw)``, ``has_bias`` whether ``bias`` was
-    given (without it ``db`` is None), ``stride`` ``(sh, sw)`` and ``padding`` ``(ph, pw)``.
+    ``(N, C, H, W)`` unpadded, ``weight`` ``(F, C/G, kh, kw)``, ``has_bias`` whether ``bias``
+    was given (without it ``db`` is None), ``stride`` ``(sh, sw)`` and ``padding`` ``(ph, pw)``.
     """
+    _check_groups(x, weight, groups)
     N, _, H, W = x.shape
-    F, _, kh, kw = weight.shape
+    F, Cg, kh, kw = weight.shape
+    Fg = F // groups
     (sh, sw), (ph, pw) = stride, padding
     Ho, Wo = output_size(H, kh, sh, ph), output_size(W, kw, sw, pw)
     xp = pad(x, padding)
     out = np.zeros((N, F, Ho, Wo), dtype=x.dtype)
     for n in range(N):
-        for f in range(F):
-            for y in range(Ho):
-                for x_ in range(Wo):
-                    window = xp[n, :, y * sh:y * sh + kh, x_ * sw:x_ * sw + kw]  # (C, kh, kw)
-                    out[n, f, y, x_] = np.sum(window * weight[f])
-            if bias is not None:
-                out[n, f] += bias[f]
+        for g in range(groups):
+            channels = slice(g * Cg, (g + 1) * Cg)          # the inputs group g sees
+            for f in range(g * Fg, (g + 1) * Fg):           # the filters of group g
+                for y in range(Ho):
+                    for x_ in range(Wo):
+                        window = xp[n, channels, y * sh:y * sh + kh, x_ * sw:x_ * sw + kw]
+                        out[n, f, y, x_] = np.sum(window * weight[f])   # (C/G, kh, kw) summed
+                if bias is not None:
+                    out[n, f] += bias[f]
     return out, (x, weight, bias is not None, stride, padding)
 
 
@@ -61,19 +90,24 @@ def conv2d_backward_loops(dout, cache):
     """The derivatives of :func:`conv2d_forward_loops`, one loop per sum; returns ``dx, dw, db``."""
     x, weight, has_bias, stride, padding = cache
     N, _, H, W = x.shape
-    F, _, kh, kw = weight.shape
+    F, Cg, kh, kw = weight.shape
+    groups = _groups(x, weight)
+    Fg = F // groups
     (sh, sw), (ph, pw) = stride, padding
     _, _, Ho, Wo = dout.shape
     xp = pad(x, padding)
     dxp = np.zeros_like(xp)
     dw = np.zeros_like(weight)
     for n in range(N):
-        for f in range(F):
-            for y in range(Ho):
-                for x_ in range(Wo):
-                    g = dout[n, f, y, x_]
-                    dxp[n, :, y * sh:y * sh + kh, x_ * sw:x_ * sw + kw] += weight[f] * g
-                    dw[f] += xp[n, :, y * sh:y * sh + kh, x_ * sw:x_ * sw + kw] * g
+        for g in range(groups):
+            channels = slice(g * Cg, (g + 1) * Cg)
+            for f in range(g * Fg, (g + 1) * Fg):
+                for y in range(Ho):
+                    for x_ in range(Wo):
+                        rows, cols = slice(y * sh, y * sh + kh), slice(x_ * sw, x_ * sw + kw)
+                        d = dout[n, f, y, x_]
+                        dxp[n, channels, rows, cols] += weight[f] * d
+                        dw[f] += xp[n, channels, rows, cols] * d
     dx = dxp[:, :, ph:ph + H, pw:pw + W]
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
     return dx, dw, db
@@ -87,17 +121,20 @@ def _columns(x, kernel, stride, padding):
     return im2col(x, kernel, stride, padding)
 
 
-def conv2d_forward(x, weight, bias, stride=(1, 1), padding=(0, 0), keep_cols=True):
-    """Fast convolution: ``out = W2 @ im2col(x) + b``, one batched BLAS product.
+def conv2d_forward(x, weight, bias, stride=(1, 1), padding=(0, 0), keep_cols=True, groups=1):
+    """Fast convolution: ``out_g = W_g @ im2col(x)_g + b``, one batched BLAS product.
 
-    ``x`` ``(N, C, H, W)``, ``weight`` ``(F, C, kh, kw)``, ``bias`` ``(F,)`` or None →
-    ``(out (N, F, Ho, Wo), cache)``. Stride 1 uses the "wide" im2col, whose extra columns are
-    dropped from the product.
+    ``x`` ``(N, C, H, W)``, ``weight`` ``(F, C/G, kh, kw)``, ``bias`` ``(F,)`` or None →
+    ``(out (N, F, Ho, Wo), cache)``. The rows of ``im2col(x)`` run over ``(c, i, j)``, so
+    group ``g`` owns the ``g``-th block of ``C/G·kh·kw`` rows, as it owns the ``g``-th block of
+    ``F/G`` filters: a group axis turns the groups into one batched product (one product for
+    ``G = 1``). Stride 1 uses the "wide" im2col, whose extra columns are dropped from the
+    product.
 
     ``cache = (x, cols, weight, has_bias, stride, padding)``: ``x`` ``(N, C, H, W)`` unpadded;
     ``cols`` ``im2col(x)``, ``(N, C·kh·kw, Ho·Wp)`` for stride 1 (the wide layout, ``Wp = W +
     2·pw``), else ``(N, C·kh·kw, Ho·Wo)``, and None unless ``keep_cols``; ``weight``
-    ``(F, C, kh, kw)``; ``has_bias`` whether ``bias`` was given (without it ``db`` is None);
+    ``(F, C/G, kh, kw)``; ``has_bias`` whether ``bias`` was given (without it ``db`` is None);
     ``stride`` ``(sh, sw)``; ``padding`` ``(ph, pw)``.
 
     ``cols`` is kept for the weight gradient only if ``keep_cols`` (training). Without it
@@ -106,11 +143,14 @@ def conv2d_forward(x, weight, bias, stride=(1, 1), padding=(0, 0), keep_cols=Tru
     every convolution of a traced batch it is most of the trace's memory, and allocating it
     fresh on every call costs more (page faults) than building it.
     """
-    N, C, H, W = x.shape
-    F, _, kh, kw = weight.shape
+    _check_groups(x, weight, groups)
+    N, _, H, W = x.shape
+    F, Cg, kh, kw = weight.shape
+    G = groups
     Ho, Wo = output_size(H, kh, stride[0], padding[0]), output_size(W, kw, stride[1], padding[1])
-    cols = _columns(x, (kh, kw), stride, padding)         # (N, C·kh·kw, Ho·Wp or Ho·Wo)
-    out = np.matmul(weight.reshape(F, C * kh * kw), cols) # (N, F, Ho·Wp) or (N, F, Ho·Wo)
+    cols = _columns(x, (kh, kw), stride, padding)       # (N, C·kh·kw, P), P = Ho·Wp or Ho·Wo
+    W3 = weight.reshape(G, F // G, Cg * kh * kw)
+    out = np.matmul(W3, cols.reshape(N, G, Cg * kh * kw, -1))   # (N, G, F/G, P)
     out = out.reshape(N, F, Ho, -1)[..., :Wo]             # drop the wide columns, if any
     # One pass both adds the bias and makes the output contiguous (the wide view is not).
     if bias is not None:
@@ -138,22 +178,25 @@ def _dout_as_cols(dout, cache):
 
 
 def conv2d_backward_input(dout, cache):
-    """``dx`` only (what Grad-CAM needs): ``dx = col2im(W2ᵀ @ dout)``.
+    """``dx`` only (what Grad-CAM needs): ``dx = col2im(W_gᵀ @ dout_g)``, group by group.
 
     ``dout`` ``(..., N, F, Ho, Wo)``: leading axes (many targets at once) are allowed.
     """
     x, _, weight, _, stride, padding = cache
     x_shape = x.shape
-    F, C, kh, kw = weight.shape
+    F, Cg, kh, kw = weight.shape
+    G = _groups(x, weight)
     lead = dout.shape[:-4]
     d = _dout_as_cols(dout, cache)                        # (T·N, F, P)
-    W2 = weight.reshape(F, C * kh * kw).astype(dout.dtype, copy=False)
+    d = d.reshape(d.shape[0], G, F // G, -1)              # (T·N, G, F/G, P)
+    W3 = weight.reshape(G, F // G, Cg * kh * kw).astype(dout.dtype, copy=False)
     dx = np.empty((d.shape[0], *x_shape[1:]), dtype=dout.dtype)
     # A few images at a time: dcols of a whole batch is several times larger than the input
     # and col2im is memory-bound, so chunks that stay in cache are faster than one big pass.
     for start in range(0, d.shape[0], CHUNK):
         chunk = slice(start, start + CHUNK)
-        dcols = np.matmul(W2.T, d[chunk])                 # (chunk, C·kh·kw, P)
+        dcols = np.matmul(W3.transpose(0, 2, 1), d[chunk])  # (chunk, G, C/G·kh·kw, P)
+        dcols = dcols.reshape(dcols.shape[0], -1, dcols.shape[-1])   # (chunk, C·kh·kw, P)
         shape = (dcols.shape[0], *x_shape[1:])
         if stride == (1, 1):
             dx[chunk] = col2im_wide(dcols, shape, (kh, kw), padding)
@@ -163,12 +206,16 @@ def conv2d_backward_input(dout, cache):
 
 
 def conv2d_backward_params(dout, cache):
-    """``dw = Σ_n dout_n @ cols_nᵀ`` and ``db = Σ dout``; ``dout`` ``(N, F, Ho, Wo)``."""
+    """``dw_g = Σ_n dout_{n,g} @ cols_{n,g}ᵀ`` and ``db = Σ dout``; ``dout`` ``(N, F, Ho, Wo)``."""
     x, cols, weight, has_bias, stride, padding = cache
+    F, Cg, kh, kw = weight.shape
+    G = _groups(x, weight)
     if cols is None:                                      # evaluation mode: rebuild it
-        cols = _columns(x, weight.shape[2:], stride, padding)
-    d = _dout_as_cols(dout, cache)                        # (N, F, P)
-    dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(weight.shape)
+        cols = _columns(x, (kh, kw), stride, padding)
+    N = cols.shape[0]
+    d = _dout_as_cols(dout, cache).reshape(N, G, F // G, -1)            # (N, G, F/G, P)
+    cols = cols.reshape(N, G, Cg * kh * kw, -1)                         # (N, G, C/G·kh·kw, P)
+    dw = np.matmul(d, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
     db = dout.sum(axis=(0, 2, 3)) if has_bias else None
     return dw, db
 
@@ -179,24 +226,38 @@ def conv2d_backward(dout, cache):
 
 
 class Conv2d(Layer):
-    """``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True)``.
+    """``Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, *,
+    groups=1)``.
 
-    PyTorch's signature and parameter layout: ``weight`` ``(out, in, kh, kw)``, ``bias`` ``(out,)``.
-    Initialised like PyTorch (uniform in ``±1/sqrt(fan_in)``) from ``rng`` (a seed or Generator).
+    PyTorch's signature and parameter layout: ``weight`` ``(out, in/groups, kh, kw)``, ``bias``
+    ``(out,)``; ``groups`` must divide both ``in_channels`` and ``out_channels``
+    (``groups = in_channels`` is the depthwise convolution). Initialised like PyTorch (uniform
+    in ``±1/sqrt(fan_in)``, ``fan_in = in/groups·kh·kw``) from ``rng`` (a seed or Generator).
+    ``groups`` is keyword-only: PyTorch has it before ``bias``, whose position here is older.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
-                 rng=0):
+                 rng=0, *, groups=1):
         super().__init__()
         self.in_channels = _validate.positive_int(in_channels, "in_channels")
         self.out_channels = _validate.positive_int(out_channels, "out_channels")
         self.kernel_size = _validate.pair(kernel_size, "kernel_size")
         self.stride = _validate.pair(stride, "stride")
         self.padding = _validate.pair(padding, "padding", minimum=0)
+        self.groups = _validate.positive_int(groups, "groups")
+        if in_channels % groups or out_channels % groups:
+            common = math.gcd(in_channels, out_channels)
+            divisors = [d for d in range(1, common + 1) if common % d == 0]
+            raise ValueError(
+                f"groups must divide both in_channels ({in_channels}) and out_channels "
+                f"({out_channels}), got groups={groups}; accepted: one of {divisors}"
+            )
         gen = _validate.rng(rng)
         kh, kw = self.kernel_size
-        fan_in = in_channels * kh * kw
-        self.params = {"weight": kaiming_uniform(gen, (out_channels, in_channels, kh, kw), fan_in)}
+        fan_in = in_channels // groups * kh * kw          # the inputs one output sees
+        self.params = {
+            "weight": kaiming_uniform(gen, (out_channels, in_channels // groups, kh, kw), fan_in)
+        }
         if bias:
             self.params["bias"] = kaiming_uniform(gen, (out_channels,), fan_in)
 
@@ -214,7 +275,8 @@ class Conv2d(Layer):
         weight = self.params["weight"].astype(x.dtype, copy=False)
         bias = self.params.get("bias")
         bias = None if bias is None else bias.astype(x.dtype, copy=False)
-        return conv2d_forward(x, weight, bias, self.stride, self.padding, keep_cols=train)
+        return conv2d_forward(x, weight, bias, self.stride, self.padding, keep_cols=train,
+                              groups=self.groups)
 
     def backward_input(self, dout, cache):
         return conv2d_backward_input(dout, cache)
@@ -224,5 +286,7 @@ class Conv2d(Layer):
         return {"weight": dw} if db is None else {"weight": dw, "bias": db}
 
     def __repr__(self):
+        groups = f", groups={self.groups}" if self.groups != 1 else ""
         return (f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={'bias' in self.params})")
+                f"stride={self.stride}, padding={self.padding}{groups}, "
+                f"bias={'bias' in self.params})")
