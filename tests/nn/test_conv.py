@@ -3,13 +3,15 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from numpy_gradcam.nn import Conv2d
+from numpy_gradcam.nn import Conv2d, conv
 from numpy_gradcam.nn.conv import (
     conv2d_backward,
     conv2d_backward_input,
     conv2d_backward_loops,
     conv2d_forward,
     conv2d_forward_loops,
+    merge_phases,
+    split_phases,
 )
 from tests.gradcheck import assert_gradient
 
@@ -108,6 +110,36 @@ def test_gradients_match_finite_differences(case):
     assert_gradient(dx, lambda v: f(v, w, b), x)
     assert_gradient(dw, lambda v: f(x, v, b), w)
     assert_gradient(db, lambda v: f(x, w, v), b)
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(0, 2), st.integers(0, 2),
+       st.integers(1, 6), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_merge_phases_is_the_adjoint_of_split_phases(sh, sw, ph, pw, H, W, seed):
+    # <split(x), dq> = <x, merge(dq)> for every x and dq: what the input gradient relies on.
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 3, H, W))
+    q = split_phases(x, (sh, sw), (ph, pw))
+    dq = rng.standard_normal(q.shape)
+    dx = merge_phases(dq, x.shape, (sh, sw), (ph, pw))
+    assert dx.shape == x.shape
+    np.testing.assert_allclose(np.sum(q * dq), np.sum(x * dx), rtol=1e-12)
+
+
+@pytest.mark.parametrize("stride", [(1, 1), (2, 2), (3, 1)])
+def test_depthwise_one_image_at_a_time_equals_the_whole_batch(stride, monkeypatch):
+    # The tests' batches fit in one depthwise chunk; here every image is a chunk of its own.
+    rng = np.random.default_rng(5)
+    x, w, b = rng.normal(size=(3, 2, 7, 6)), rng.normal(size=(4, 1, 3, 2)), rng.normal(size=4)
+    out, cache = conv2d_forward(x, w, b, stride, (1, 1), groups=2)
+    douts = rng.normal(size=(2, *out.shape))                       # 2 targets
+    dx, (dw, db) = conv2d_backward_input(douts, cache), conv.conv2d_backward_params(douts[0], cache)
+    monkeypatch.setattr(conv, "DEPTHWISE_CHUNK", 1)
+    out_1, cache_1 = conv2d_forward(x, w, b, stride, (1, 1), groups=2)
+    np.testing.assert_array_equal(out_1, out)
+    np.testing.assert_array_equal(conv2d_backward_input(douts, cache_1), dx)
+    dw_1, db_1 = conv.conv2d_backward_params(douts[0], cache_1)
+    np.testing.assert_allclose(dw_1, dw, rtol=1e-13)               # summed in another order
+    np.testing.assert_array_equal(db_1, db)
 
 
 @pytest.mark.parametrize("C, F, groups", [(3, 4, 1), (6, 4, 2), (3, 6, 3), (4, 4, 4)])
