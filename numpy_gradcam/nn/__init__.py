@@ -12,6 +12,7 @@ from .flatten import Flatten
 from .layer import Layer
 from .linear import Linear
 from .maxpool import MaxPool2d
+from .module import Module
 from .relu import ReLU
 from .sequential import Sequential, Trace
 
@@ -24,6 +25,7 @@ __all__ = [
     "Layer",
     "Linear",
     "MaxPool2d",
+    "Module",
     "ReLU",
     "Sequential",
     "Trace",
