@@ -191,7 +191,7 @@ def _fused(layers, i):
     relu = i < len(layers) and isinstance(layers[i], ReLU)
     j = i + relu
     pool = None
-    if j < len(layers) and isinstance(layers[j], MaxPool2d):
+    if j < len(layers) and isinstance(layers[j], MaxPool2d) and _compiles(layers[j]):
         pool = layers[j].kernel_size, layers[j].stride
     return relu, pool, relu + (pool is not None)
 

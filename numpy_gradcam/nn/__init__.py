@@ -5,28 +5,38 @@ Constructors follow PyTorch's signatures and parameter layouts (NCHW; ``Conv2d.w
 from torch unchanged.
 """
 
+from .adaptive_avgpool import AdaptiveAvgPool2d
 from .avgpool import AvgPool2d, GlobalAvgPool2d
 from .batchnorm import BatchNorm2d
 from .conv import Conv2d
+from .dropout import Dropout
 from .flatten import Flatten
+from .identity import Identity
 from .layer import Layer
 from .linear import Linear
 from .maxpool import MaxPool2d
 from .module import Module
 from .relu import ReLU
+from .relu6 import ReLU6
 from .sequential import Sequential, Trace
+from .zeropad import ZeroPad2d
 
 __all__ = [
+    "AdaptiveAvgPool2d",
     "AvgPool2d",
     "BatchNorm2d",
     "Conv2d",
+    "Dropout",
     "Flatten",
     "GlobalAvgPool2d",
+    "Identity",
     "Layer",
     "Linear",
     "MaxPool2d",
     "Module",
     "ReLU",
+    "ReLU6",
     "Sequential",
     "Trace",
+    "ZeroPad2d",
 ]

@@ -46,29 +46,41 @@ class Layer:
 
 
 class WindowPool(Layer):
-    """A pooling layer over ``kernel_size`` windows every ``stride`` pixels (no padding).
+    """A pooling layer over ``kernel_size`` windows every ``stride`` pixels, after ``padding``.
 
-    Subclasses name their pair of functions: ``forward_fn(x, kernel, stride) -> (out, cache)``
-    and ``backward_fn(dout, cache) -> dx``. ``stride`` defaults to ``kernel_size``, as in PyTorch.
+    Subclasses name their pair of functions: ``forward_fn(x, kernel, stride, padding) ->
+    (out, cache)`` and ``backward_fn(dout, cache) -> dx``, and say what the padding is filled
+    with. ``stride`` defaults to ``kernel_size``, as in PyTorch. ``padding`` follows PyTorch's
+    rule for pooling: at most half the kernel (``p <= k // 2`` per axis), so that every window
+    holds at least one pixel of the input.
     """
 
     forward_fn = None
     backward_fn = None
 
-    def __init__(self, kernel_size, stride=None):
+    def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
         self.kernel_size = _validate.pair(kernel_size, "kernel_size")
         self.stride = self.kernel_size if stride is None else _validate.pair(stride, "stride")
+        self.padding = _validate.pair(padding, "padding", minimum=0)
+        half = (self.kernel_size[0] // 2, self.kernel_size[1] // 2)
+        if self.padding[0] > half[0] or self.padding[1] > half[1]:
+            raise ValueError(f"padding must be at most half of kernel_size {self.kernel_size} "
+                             f"for {type(self).__name__}, i.e. at most {half}, "
+                             f"got {self.padding}")
 
     def forward(self, x, train=False):
-        kh, kw = self.kernel_size
-        if x.ndim != 4 or x.shape[2] < kh or x.shape[3] < kw:
-            raise ValueError(f"x must have shape (N, C, H, W) with H, W >= {self.kernel_size} "
+        (kh, kw), (ph, pw) = self.kernel_size, self.padding
+        least = (max(1, kh - 2 * ph), max(1, kw - 2 * pw))    # one window, one input pixel
+        if x.ndim != 4 or x.shape[2] < least[0] or x.shape[3] < least[1]:
+            raise ValueError(f"x must have shape (N, C, H, W) with H, W >= {least} "
                              f"for {self!r}, got {x.shape}")
-        return type(self).forward_fn(x, self.kernel_size, self.stride)
+        return type(self).forward_fn(x, self.kernel_size, self.stride, self.padding)
 
     def backward_input(self, dout, cache):
         return type(self).backward_fn(dout, cache)
 
     def __repr__(self):
-        return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride})"
+        padding = f", padding={self.padding}" if self.padding != (0, 0) else ""
+        return (f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride}"
+                f"{padding})")

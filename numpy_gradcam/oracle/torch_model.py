@@ -42,10 +42,21 @@ def _torch_layer(layer, torch):
         return tnn.Linear(layer.in_features, layer.out_features, bias="bias" in layer.params)
     if isinstance(layer, nn.ReLU):
         return tnn.ReLU()
+    if isinstance(layer, nn.ReLU6):
+        return tnn.ReLU6()
     if isinstance(layer, nn.MaxPool2d):
-        return tnn.MaxPool2d(layer.kernel_size, stride=layer.stride)
+        return tnn.MaxPool2d(layer.kernel_size, stride=layer.stride, padding=layer.padding)
     if isinstance(layer, nn.AvgPool2d):
-        return tnn.AvgPool2d(layer.kernel_size, stride=layer.stride)
+        # count_include_pad=True (torch's default) is the engine's convention too
+        return tnn.AvgPool2d(layer.kernel_size, stride=layer.stride, padding=layer.padding)
+    if isinstance(layer, nn.AdaptiveAvgPool2d):
+        return tnn.AdaptiveAvgPool2d(layer.output_size)
+    if isinstance(layer, nn.Dropout):
+        return tnn.Dropout(layer.p)                    # to_torch returns evaluation mode
+    if isinstance(layer, nn.Identity):
+        return tnn.Identity()
+    if isinstance(layer, nn.ZeroPad2d):
+        return tnn.ZeroPad2d(layer.padding)
     if isinstance(layer, nn.GlobalAvgPool2d):
         return _global_avg_pool_module(torch)
     if isinstance(layer, nn.Flatten):

@@ -60,6 +60,17 @@ def test_equals_the_engine_forward(build, dtype, tol, gap_model):
     np.testing.assert_allclose(ours, reference, rtol=tol, atol=tol * np.abs(reference).max())
 
 
+def test_a_padded_pool_after_a_convolution_is_left_to_the_reference():
+    """The ResNet stem's max-pool (3, 2, 1) right after a convolution and a ReLU: not fused into
+    the convolution (the fused pool knows no padding), so the model is not compiled."""
+    model = Sequential([("conv", Conv2d(3, 4, 3, padding=1, rng=1)), ("relu", ReLU()),
+                        ("pool", MaxPool2d(3, 2, 1)), ("gap", GlobalAvgPool2d()),
+                        ("fc", Linear(4, 2, rng=2))])
+    assert compile_forward(model) is None
+    x = np.random.default_rng(0).random((2, 3, 9, 9))
+    np.testing.assert_array_equal(fast_forward(model)(x), model.forward(x))
+
+
 def test_an_unknown_layer_falls_back_to_the_engine():
     class Identity(Layer):
         def forward(self, x, train=False):

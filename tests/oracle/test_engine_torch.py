@@ -48,7 +48,8 @@ def assert_close(ours, theirs, dtype, what):
 
 @st.composite
 def layer_cases(draw):
-    kind = draw(st.sampled_from(["conv", "maxpool", "avgpool", "linear", "relu", "gap", "flatten"]))
+    kind = draw(st.sampled_from(["conv", "maxpool", "avgpool", "linear", "relu", "gap", "flatten",
+                                 "relu6", "dropout", "identity", "zeropad", "adaptive"]))
     k = draw(st.integers(1, 3))
     s = draw(st.integers(1, 3))
     p = draw(st.integers(0, k // 2))
@@ -60,9 +61,19 @@ def build_layer(kind, k, s, p, rng, torch):
     if kind == "conv":
         return nn.Conv2d(C, F, k, stride=s, padding=p, rng=rng), (2, C, 7, 6)
     if kind == "maxpool":
-        return nn.MaxPool2d(k + 1, stride=s), (2, C, 7, 6)
+        return nn.MaxPool2d(k + 1, stride=s, padding=min(p, (k + 1) // 2)), (2, C, 7, 6)
     if kind == "avgpool":
-        return nn.AvgPool2d(k + 1, stride=s), (2, C, 7, 6)
+        return nn.AvgPool2d(k + 1, stride=s, padding=min(p, (k + 1) // 2)), (2, C, 7, 6)
+    if kind == "relu6":
+        return nn.ReLU6(), (2, C, 4, 4)
+    if kind == "dropout":
+        return nn.Dropout(0.3), (2, C, 4, 4)                 # evaluation: the identity
+    if kind == "identity":
+        return nn.Identity(), (2, C, 3, 3)
+    if kind == "zeropad":
+        return nn.ZeroPad2d((p, k, s, 0)), (2, C, 4, 5)      # asymmetric
+    if kind == "adaptive":
+        return nn.AdaptiveAvgPool2d((k + 1, s + 2)), (2, C, 7, 6)
     if kind == "linear":
         return nn.Linear(5, F, rng=rng), (3, 5)
     if kind == "relu":
