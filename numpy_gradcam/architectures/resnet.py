@@ -15,8 +15,8 @@ block projecting its shortcut when the shape changes); ``avgpool`` (adaptive, to
 of ``torch.flatten(x, 1)`` (no module: written out in ``forward_with``); ``fc``.
 
 ``target_layer = "layer4"``, as pytorch-grad-cam's README recommends (``model.layer4[-1]``: the
-same tensor, the last block's output). An input must be at least 1×1 after the five stride-2
-steps: 32×32 and up works (smaller sizes are an error naming the layer that could not take it).
+same tensor, the last block's output). Every stride-2 step is padded, so any input size runs, as
+in torch (a 1×1 image gives a 1×1 ``layer4``); ``layer4`` is ``ceil(H/32) × ceil(W/32)``.
 """
 
 from __future__ import annotations

@@ -26,6 +26,9 @@ def randomised(arch, seed):
     tv = require_library("torchvision")
     torch.manual_seed(seed)
     model = getattr(tv.models, arch)(weights=None).double().eval()
+    for module in model.modules():
+        if isinstance(module, torch.nn.ReLU):
+            module.inplace = False            # so that a hook's tensor keeps the module's output
     gen = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for module in model.modules():
@@ -48,13 +51,14 @@ def ours_from(tv_model, arch):
 def torch_stages(tv_model, x, dy, names):
     """Every named module's output (last call) and the gradient of Σ dy·logits at ``names``."""
     torch = require_library("torch")
-    outputs, handles = {}, []
+    outputs, values, handles = {}, {}, []
     for name, module in tv_model.named_modules():
         if name:
             def hook(module, inputs, output, name=name):
                 if output.requires_grad:
                     output.retain_grad()
                 outputs[name] = output
+                values[name] = output.detach().clone()     # a block adds to bn2's in place
             handles.append(module.register_forward_hook(hook))
     xt = torch.tensor(x, requires_grad=True)
     logits = tv_model(xt)
@@ -62,7 +66,7 @@ def torch_stages(tv_model, x, dy, names):
     for h in handles:
         h.remove()
     return (logits.detach().numpy(), xt.grad.numpy(),
-            {k: v.detach().numpy() for k, v in outputs.items()},
+            {k: v.numpy() for k, v in values.items()},
             {k: outputs[k].grad.numpy() for k in names})
 
 
