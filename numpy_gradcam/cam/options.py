@@ -143,7 +143,8 @@ def resolve(model: Module, x, method: str, layer, layers, fusion, preset: str,
     """Check every option of ``explain`` (``conventions``: its eight convention keywords, None
     where not given; ``given``: the method's own options) and gather them."""
     if not isinstance(model, Module):
-        raise TypeError(f"model must be a numpy_gradcam model (a Sequential or another Module), "
+        raise TypeError(f"model must be a numpy_gradcam model (nn.Module: a Sequential or an "
+                        f"architecture), "
                         f"got {_validate.describe(model)}")
     spec = METHODS[_validate.choice(method, "method", tuple(METHODS))]
     given = dict(given)
