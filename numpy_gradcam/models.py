@@ -24,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _validate
+from .architectures import resnet18, resnet34, resnet50
 from .nn import (
     BatchNorm2d,
     Conv2d,
@@ -31,6 +32,7 @@ from .nn import (
     GlobalAvgPool2d,
     Linear,
     MaxPool2d,
+    Module,
     ReLU,
     Sequential,
 )
@@ -97,11 +99,14 @@ def reference_net(seed=0):
 CARD_KEYS = ("architecture", "class_names", "sha256")
 
 ARCHITECTURES = {"tinycnn-gap": tinycnn_gap, "tinycnn-fc": tinycnn_fc,
-                 "tinycnn-biased": tinycnn_gap}
+                 "tinycnn-biased": tinycnn_gap, "resnet18": resnet18, "resnet34": resnet34,
+                 "resnet50": resnet50}
 
 
-def build(name: str, **kwargs) -> Sequential:
-    """An untrained model of the named architecture (``seed`` sets its initial weights)."""
+def build(name: str, **kwargs) -> Module:
+    """An untrained model of the named architecture (``seed`` sets its initial weights;
+    ``num_classes``, 1000 by default for the ImageNet architectures,
+    :mod:`numpy_gradcam.architectures`)."""
     _validate.choice(name, "model name", tuple(ARCHITECTURES))
     return ARCHITECTURES[name](**kwargs)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _validate
-from ..nn.sequential import Sequential
+from ..nn.module import Module
 from .gradients import SCORES
 from .methods import METHODS, Method, method_options
 from .presets import PRESETS, Preset
@@ -112,7 +112,7 @@ def _check_applicable(method: Method, counterfactual: bool, score: str, layer, l
         raise ValueError("give either layer (one layer) or layers (several, fused), not both")
 
 
-def _layers(model: Sequential, method: Method, layer, layers, fusion) -> tuple[str, ...]:
+def _layers(model: Module, method: Method, layer, layers, fusion) -> tuple[str, ...]:
     """The names of the layers explained: ``(layer,)``, ``layers``, or ``()`` at the input."""
     if fusion is not None:
         if layers is None:
@@ -128,7 +128,7 @@ def _layers(model: Sequential, method: Method, layer, layers, fusion) -> tuple[s
     return tuple(model.resolve_layer(name) for name in layers)
 
 
-def _images(model: Sequential, x) -> tuple[np.ndarray, bool]:
+def _images(model: Module, x) -> tuple[np.ndarray, bool]:
     x4, single = _validate.images(x, "x", channels=model.in_channels)
     if x4.shape[1] != 3:
         raise ValueError(f"x must be RGB (3 channels) to be overlaid, got shape {x4.shape}")
@@ -138,12 +138,13 @@ def _images(model: Sequential, x) -> tuple[np.ndarray, bool]:
     return x4, single
 
 
-def resolve(model: Sequential, x, method: str, layer, layers, fusion, preset: str,
+def resolve(model: Module, x, method: str, layer, layers, fusion, preset: str,
             counterfactual, conventions: dict, given: dict) -> Options:
     """Check every option of ``explain`` (``conventions``: its eight convention keywords, None
     where not given; ``given``: the method's own options) and gather them."""
-    if not isinstance(model, Sequential):
-        raise TypeError(f"model must be a numpy_gradcam model (Sequential), "
+    if not isinstance(model, Module):
+        raise TypeError(f"model must be a numpy_gradcam model (nn.Module: a Sequential or an "
+                        f"architecture), "
                         f"got {_validate.describe(model)}")
     spec = METHODS[_validate.choice(method, "method", tuple(METHODS))]
     given = dict(given)

@@ -209,8 +209,10 @@ def _compiles(layer) -> bool:
 def compile_steps(model: Sequential, stop: str | None = None) -> list | None:
     """The steps ``step(x, scratch, key)`` of the compiled forward up to and including layer
     ``stop`` (None: all), or None."""
-    names = model.layer_names
-    layers = list(model.layers.values())[:None if stop is None else names.index(stop) + 1]
+    top = list(model.children) if isinstance(model, Sequential) else []
+    if not top or (stop is not None and stop not in top):
+        return None                                  # a block's inside: left to the reference
+    layers = list(model.children.values())[:None if stop is None else top.index(stop) + 1]
     steps, i = [], 0
     while i < len(layers):
         layer = layers[i]

@@ -38,11 +38,16 @@ class SplitTrace:
                  start: str | None = None):
         self.model, self.x, self.traces, self.start = model, x, traces, start
         self.outputs = _Joined(traces)
+        self._logits = None
 
     @property
     def logits(self) -> np.ndarray:
         """``(N, classes)``."""
-        return self.outputs[self.model.layer_names[-1]]
+        if len(self.traces) == 1:
+            return self.traces[0].logits
+        if self._logits is None:
+            self._logits = np.concatenate([t.logits for t in self.traces])
+        return self._logits
 
     def _map(self, fn, dy: np.ndarray, axis: int = 0) -> list:
         """``fn(trace, dy_chunk)`` for each chunk on the workers, ``dy`` cut along ``axis`` (its
@@ -112,7 +117,7 @@ def trace(model: Sequential, x: np.ndarray, threads: int | None = None,
     ``start``: the first layer whose output (and every later layer's cache) the caller needs;
     the layers up to it run compiled (see the module docstring). Every layer is traced by the
     reference instead with ``start=None``, with one thread (the serial reference), for a model
-    the compiler does not know, or when ``start`` is the last layer.
+    the compiler does not know (or a ``start`` inside one of its blocks).
 
     The model's weights are read live, at this call, as by ``model.trace``."""
     x = model.check_input(x)
@@ -120,9 +125,8 @@ def trace(model: Sequential, x: np.ndarray, threads: int | None = None,
     n = min(threads, len(x))                                           # chunks
     chunks = np.array_split(x, n) if n > 1 else [x]
     start = None if start is None else model.resolve_layer(start)
-    names = model.layer_names
     prefix = None
-    if start is not None and start != names[-1] and threads > 1:
+    if start is not None and threads > 1:
         prefix = compile_forward(model, threads=1, stop=start)
     if prefix is None:
         return SplitTrace(model, x, parallel_map(model.trace, chunks))

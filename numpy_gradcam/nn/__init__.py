@@ -15,6 +15,7 @@ from .identity import Identity
 from .layer import Layer
 from .linear import Linear
 from .maxpool import MaxPool2d
+from .module import Module
 from .relu import ReLU
 from .relu6 import ReLU6
 from .sequential import Sequential, Trace
@@ -32,6 +33,7 @@ __all__ = [
     "Layer",
     "Linear",
     "MaxPool2d",
+    "Module",
     "ReLU",
     "ReLU6",
     "Sequential",

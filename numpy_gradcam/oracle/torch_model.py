@@ -1,6 +1,9 @@
-"""``to_torch(model)``: an equivalent ``torch.nn.Sequential`` whose submodule names are our layer
-names (``torch_model.conv3`` is our ``conv3``), with our weights loaded unchanged — the
-``state_dict`` layouts are PyTorch's already.
+"""``to_torch(model)``: an equivalent torch model whose submodule names are our layer names
+(``torch_model.conv3`` is our ``conv3``, ``torch_model.layer4[1].conv2`` our ``layer4.1.conv2``),
+with our weights loaded unchanged — the ``state_dict`` layouts are PyTorch's already. A
+``Sequential`` (nested or not) becomes a ``torch.nn.Sequential``; a real architecture
+(:mod:`numpy_gradcam.architectures`) becomes torchvision's model of that name, which needs
+torchvision.
 """
 
 from __future__ import annotations
@@ -63,20 +66,39 @@ def _torch_layer(layer, torch):
     raise TypeError(f"to_torch has no torch counterpart for layer {layer!r}")
 
 
-def to_torch(model: nn.Sequential, dtype=None, device="cpu"):
-    """An equivalent ``torch.nn.Sequential`` in evaluation mode.
+def _torch_module(module, torch):
+    """The torch counterpart of a leaf or of a (nested) ``Sequential``."""
+    if isinstance(module, nn.Sequential):
+        return torch.nn.Sequential(OrderedDict(
+            (name, _torch_module(child, torch)) for name, child in module.children.items()))
+    if isinstance(module, nn.Module):
+        raise TypeError(f"to_torch has no torch counterpart for the module "
+                        f"{type(module).__name__} (only inside a torchvision architecture)")
+    return _torch_layer(module, torch)
+
+
+def _torchvision_model(model):
+    try:
+        import torchvision
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError(f"to_torch of {model.arch!r} builds torchvision's model: pip install "
+                          f"torchvision") from error
+    return getattr(torchvision.models, model.arch)(weights=None, num_classes=model.num_classes)
+
+
+def to_torch(model: nn.Module, dtype=None, device="cpu"):
+    """An equivalent torch model in evaluation mode.
 
     ``dtype`` defaults to ``torch.float64`` (the reference precision); ``device`` may be
     ``"cuda"`` when a GPU is present.
     """
     torch = _import_torch()
     dtype = torch.float64 if dtype is None else dtype
-    modules = OrderedDict(
-        (name, _torch_layer(layer, torch)) for name, layer in model.layers.items()
-    )
+    arch = getattr(model, "arch", None)
+    torch_model = _torchvision_model(model) if arch else _torch_module(model, torch)
     # Convert before loading: torch creates float32 parameters, and loading our float64 weights
     # into them first would round them.
-    torch_model = torch.nn.Sequential(modules).to(dtype=dtype, device=device)
+    torch_model = torch_model.to(dtype=dtype, device=device)
     state = {k: torch.from_numpy(v.copy()) for k, v in model.state_dict().items()}
     torch_model.load_state_dict(state, strict=True)
     return torch_model.eval()

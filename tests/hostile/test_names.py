@@ -114,8 +114,8 @@ def test_unknown_model_names_are_refused(name, error, match):
 
 
 def test_explain_wants_a_model(image):
-    with pytest.raises(TypeError, match=r"model must be a numpy_gradcam model \(Sequential\), "
-                                         r"got 'tinycnn-gap'"):
+    with pytest.raises(TypeError, match=r"model must be a numpy_gradcam model \(nn\.Module: a "
+                                         r"Sequential or an architecture\), got 'tinycnn-gap'"):
         ng.explain("tinycnn-gap", image)
 
 

@@ -1,0 +1,50 @@
+"""The ResNets without torch: their names, their default layer, and Grad-CAM on them."""
+
+import numpy as np
+import pytest
+
+import numpy_gradcam as ng
+from numpy_gradcam import architectures, models
+
+
+def test_names_are_torchvisions_and_the_default_layer_is_layer4():
+    model = architectures.resnet18(num_classes=7)
+    names = model.layer_names
+    assert names[:6] == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer1.0"]
+    assert names[-2:] == ["avgpool", "fc"]
+    assert "layer4.1.conv2" in names and "layer2.0.downsample.0" in names
+    assert "layer1.0.downsample" not in names                  # no projection where none needed
+    assert model.target_layer == "layer4" and model.num_classes == 7
+    assert model.in_channels == 3
+    assert [type(b).__name__ for _, b in architectures.resnet50().layers["layer1"].layers.items()] \
+        == ["Bottleneck"] * 3
+
+
+def test_build_knows_them_and_seeds_them():
+    a, b = models.build("resnet18", seed=3), models.build("resnet18", seed=3)
+    assert a.num_classes == 1000
+    for key, value in a.state_dict().items():
+        np.testing.assert_array_equal(value, b.state_dict()[key])
+    c = models.build("resnet18", seed=4)
+    assert not np.array_equal(c.state_dict()["conv1.weight"], a.state_dict()["conv1.weight"])
+    assert models.build("resnet50", num_classes=3).state_dict()["fc.weight"].shape == (3, 2048)
+
+
+def test_gradcam_at_a_stage_a_block_and_a_leaf():
+    model = architectures.resnet18(num_classes=5, seed=1)
+    x = np.random.default_rng(0).random((2, 3, 64, 48))
+    for layer, size in (("layer4", (2, 2)), ("layer3.1", (4, 3)), ("layer2.0.conv1", (8, 6))):
+        e = ng.explain(model, x, layer=layer)
+        assert e.activations.shape[2:] == size and e.heatmap.shape == (2, 64, 48)
+        A, dy_dA = ng.gradients(model, x, target=list(e.targets), layer=layer)
+        np.testing.assert_array_equal(A, e.activations)
+        np.testing.assert_allclose(dy_dA, e.gradients, rtol=1e-12, atol=1e-15)
+
+
+def test_any_size_down_to_one_pixel_runs_as_torchvisions_does():
+    """Each stride-2 step is padded, so even a 1×1 image reaches layer4 (1×1), as in torch."""
+    model = architectures.resnet18(num_classes=5)
+    _, kept = model.forward(np.zeros((1, 3, 1, 1)), keep="layer4")
+    assert kept["layer4"].shape == (1, 512, 1, 1)
+    with pytest.raises(ValueError, match=r"x must have 3 channels in axis 1 \(NCHW\)"):
+        model.forward(np.zeros((1, 1, 32, 32)))
