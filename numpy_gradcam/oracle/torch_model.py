@@ -37,7 +37,8 @@ def _torch_layer(layer, torch):
     tnn = torch.nn
     if isinstance(layer, nn.Conv2d):
         return tnn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
-                          stride=layer.stride, padding=layer.padding, bias="bias" in layer.params)
+                          stride=layer.stride, padding=layer.padding, bias="bias" in layer.params,
+                          groups=layer.groups)
     if isinstance(layer, nn.Linear):
         return tnn.Linear(layer.in_features, layer.out_features, bias="bias" in layer.params)
     if isinstance(layer, nn.ReLU):

@@ -49,7 +49,8 @@ def assert_close(ours, theirs, dtype, what):
 @st.composite
 def layer_cases(draw):
     kind = draw(st.sampled_from(["conv", "maxpool", "avgpool", "linear", "relu", "gap", "flatten",
-                                 "relu6", "dropout", "identity", "zeropad", "adaptive"]))
+                                 "relu6", "dropout", "identity", "zeropad", "adaptive",
+                                 "depthwise"]))
     k = draw(st.integers(1, 3))
     s = draw(st.integers(1, 3))
     p = draw(st.integers(0, k // 2))
@@ -60,6 +61,8 @@ def build_layer(kind, k, s, p, rng, torch):
     C, F = 3, 4
     if kind == "conv":
         return nn.Conv2d(C, F, k, stride=s, padding=p, rng=rng), (2, C, 7, 6)
+    if kind == "depthwise":                                  # through to_torch's groups
+        return nn.Conv2d(C, 2 * C, k, stride=s, padding=p, groups=C, rng=rng), (2, C, 7, 6)
     if kind == "maxpool":
         return nn.MaxPool2d(k + 1, stride=s, padding=min(p, (k + 1) // 2)), (2, C, 7, 6)
     if kind == "avgpool":
