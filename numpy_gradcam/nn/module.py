@@ -217,6 +217,36 @@ class Module:
 
     __call__ = forward
 
+    def forward_from(self, layer: str, A) -> np.ndarray:
+        """The logits with the direct child ``layer``'s output replaced by ``A``: ``y = head(A)``,
+        what Grad-CAM differentiates, and what Ablation-CAM and the finite difference checks
+        re-evaluate with ``A`` changed.
+
+        :meth:`forward_with` is replayed: the calls before ``layer``'s are skipped (in a chain,
+        as the part of every architecture here before a direct child is, their values feed only
+        that child), ``layer``'s call gives ``A``, and the calls after it run.
+        """
+        layer = self.resolve_layer(layer)
+        if layer not in self.children:
+            raise ValueError(f"layer must be one of this model's direct children "
+                             f"({', '.join(self.children)}) to start a pass there, got {layer!r}")
+        A = _validate.float_array(A, "A")
+        trace, reached = Trace(A), []
+
+        def run(name, v):
+            if not reached:
+                if name != layer:
+                    return None                                  # skipped: feeds only `layer`
+                reached.append(name)
+                return A
+            return self._record(trace, name, self.children[name], v, False)
+
+        try:
+            return self.forward_with(None, run)
+        except TypeError as error:                               # a skipped value was used
+            raise ValueError(f"{type(self).__name__}'s forward before {layer!r} is not a chain "
+                             f"of calls: a pass cannot start at {layer!r}") from error
+
     # --- backward --------------------------------------------------------------------------
 
     def _check_seed(self, trace: Trace, dy) -> np.ndarray:

@@ -22,8 +22,6 @@ layouts, so ``numpy_gradcam.oracle.to_torch(model)`` loads them unchanged.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import _validate
 from .module import Module, Trace, _join
 
@@ -82,14 +80,3 @@ class Sequential(Module):
             out = self._record(trace, _join("", name), self.children[name], out, False)
         trace.logits = out
         return trace
-
-    def forward_from(self, layer: str, A) -> np.ndarray:
-        """Run only the children after ``layer`` on activations ``A`` (its output); the logits.
-
-        ``y = head(A)``: what Grad-CAM differentiates, and what Ablation-CAM and the finite
-        difference checks re-evaluate with ``A`` changed.
-        """
-        out = _validate.float_array(A, "A")
-        for name in self._after(layer):
-            out = self._record(Trace(out), name, self.children[name], out, False)
-        return out

@@ -48,3 +48,28 @@ def test_any_size_down_to_one_pixel_runs_as_torchvisions_does():
     assert kept["layer4"].shape == (1, 512, 1, 1)
     with pytest.raises(ValueError, match=r"x must have 3 channels in axis 1 \(NCHW\)"):
         model.forward(np.zeros((1, 1, 32, 32)))
+
+
+def test_cam_is_gradcam_times_z_at_layer4():
+    """A ResNet's head after layer4 is GAP (adaptive, 1×1) → fc: CAM applies, and Grad-CAM's
+    weights are CAM's over Z = h·w (the theorem of the Grad-CAM paper, §3.1)."""
+    model = architectures.resnet18(num_classes=4, seed=2)
+    x = np.random.default_rng(3).random((2, 3, 96, 64))
+    cam = ng.explain(model, x, method="cam", relu=False, normalize=False)
+    grad = ng.explain(model, x, target=list(cam.targets), relu=False, normalize=False)
+    h, w = grad.activations.shape[2:]
+    np.testing.assert_allclose(grad.weights * h * w, cam.weights, rtol=1e-10, atol=1e-14)
+    with pytest.raises(ValueError, match="method 'cam' needs a global-average-pool"):
+        ng.explain(model, x, method="cam", layer="layer3")
+
+
+def test_a_pass_from_a_stage_gives_the_logits_and_ablation_cam_runs():
+    model = architectures.resnet18(num_classes=4, seed=2)
+    x = np.random.default_rng(4).random((2, 3, 64, 64))
+    logits, kept = model.forward(x, keep="layer3")
+    np.testing.assert_allclose(model.forward_from("layer3", kept["layer3"]), logits, rtol=1e-12,
+                               atol=1e-14)
+    e = ng.explain(model, x, method="ablationcam", batch_size=256)
+    assert e.weights.shape == (2, 512) and np.isfinite(e.weights).all()
+    with pytest.raises(ValueError, match="direct children"):
+        model.forward_from("layer4.1", kept["layer3"])
