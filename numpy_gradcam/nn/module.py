@@ -347,26 +347,30 @@ class Module:
     def load_state_dict(self, state) -> None:
         """Replace parameters and buffers from ``state``; every key and shape is checked first.
 
-        Nothing is changed unless all of ``state`` is valid. The error names the first
-        mismatch: a missing key, an unexpected key, a wrong shape, a non-float array, or a
-        NaN/Inf value.
+        Nothing is changed unless all of ``state`` is valid. The error names every missing key,
+        every unexpected key and every wrong shape (then a non-float array or a NaN/Inf value).
         """
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict of arrays, got {_validate.describe(state)}")
         expected = self.state_dict()
         missing = [k for k in expected if k not in state]
-        if missing:
-            raise ValueError(f"state is missing key {missing[0]!r} ({len(missing)} missing in all)")
         unexpected = [k for k in state if k not in expected]
+        shapes = [f"state[{k!r}] must have shape {ref.shape}, got {np.shape(state[k])}"
+                  for k, ref in expected.items() if k in state and np.shape(state[k]) != ref.shape]
+        problems = []
+        if missing:
+            problems.append(f"state is missing key {missing[0]!r} ({len(missing)} missing in "
+                            f"all): {_listed(missing)}")
         if unexpected:
-            raise ValueError(
-                f"state has unexpected key {unexpected[0]!r}; expected keys: {', '.join(expected)}"
-            )
+            problems.append(f"state has unexpected key {unexpected[0]!r}; expected keys: "
+                            f"{_listed(list(expected))} ({len(unexpected)} unexpected in all): "
+                            f"{_listed(unexpected)}")
+        problems += shapes
+        if problems:
+            raise ValueError("; ".join(problems))
         new = {}
-        for key, ref in expected.items():
+        for key in expected:
             value = np.asarray(state[key])
-            if value.shape != ref.shape:
-                raise ValueError(f"state[{key!r}] must have shape {ref.shape}, got {value.shape}")
             if key.endswith("num_batches_tracked"):
                 new[key] = value.astype(np.int64)
                 continue
@@ -379,6 +383,12 @@ class Module:
             for group in (leaf.params, leaf.buffers):
                 for k in group:
                     group[k] = new[f"{name}.{k}"]
+
+
+def _listed(keys: list[str], most: int = 12) -> str:
+    """``a, b, c`` — the first ``most`` keys, then how many more."""
+    shown = ", ".join(keys[:most])
+    return shown if len(keys) <= most else f"{shown}, … ({len(keys) - most} more)"
 
 
 def _as_tuple(keep):

@@ -197,3 +197,24 @@ def test_a_trace_from_a_layer_gives_the_full_trace_backward_to_it():
         model.backward_to(part, dy, "relu1")
     with pytest.raises(ValueError, match=r"needs model\.trace"):
         model.backward_to_input(part, dy)
+
+
+def test_a_state_that_does_not_fit_names_every_mismatch():
+    """Missing, unexpected and wrongly shaped keys, all in one message; nothing changes."""
+    model = small_model(9)
+    before = model.state_dict()
+    state = model.state_dict()
+    del state["conv1.weight"], state["fc.bias"]
+    state["extra"] = np.zeros(1)
+    state["conv2.weight"] = np.zeros((4, 3, 2, 2))
+    state["bn2.running_var"] = np.zeros(5)
+    with pytest.raises(ValueError) as error:
+        model.load_state_dict(state)
+    message = str(error.value)
+    for part in ("missing key 'conv1.weight' (2 missing in all): conv1.weight, fc.bias",
+                 "unexpected key 'extra'", "(1 unexpected in all): extra",
+                 "state['conv2.weight'] must have shape (4, 3, 3, 3), got (4, 3, 2, 2)",
+                 "state['bn2.running_var'] must have shape (4,), got (5,)"):
+        assert part in message, part
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
