@@ -14,8 +14,12 @@ its own default threads; ``--threads N`` gives both N (``numpy_gradcam.fast.set_
 (``numpy_gradcam.fast.threads(1)``). The backward to ``relu3`` is Grad-CAM's: the layers below
 ``relu3`` run compiled (``fast.trace(start="relu3")``) except in the serial column.
 
-Two tables: first with glibc's default malloc, then with freed memory kept for reuse
-(``timing.keep_freed_memory``, the same as ``MALLOC_MMAP_THRESHOLD_`` and
+Then ``--archs`` (default resnet18, resnet50, mobilenet_v2, those built here) at 224×224, batch 1
+and 8: forward and forward + backward to the default target layer, beside torchvision's model
+(when installed), and the peak NumPy memory of a resnet50 batch-8 trace.
+
+Two tables for the reference net: first with glibc's default malloc, then with freed memory kept
+for reuse (``timing.keep_freed_memory``, the same as ``MALLOC_MMAP_THRESHOLD_`` and
 ``MALLOC_TRIM_THRESHOLD_`` of 1 GiB), for the whole process, so for torch as well. By default a
 traced batch of 64 maps fresh pages for its large arrays on every call, and the page faults cost
 NumPy about a quarter of its forward time; torch allocates less per call.
@@ -29,6 +33,10 @@ parser = argparse.ArgumentParser(description=__doc__,
 parser.add_argument("--repeats", type=int, default=20)
 parser.add_argument("--threads", type=int, default=None,
                     help="threads for both sides (default: each side's own default)")
+parser.add_argument("--archs", default="resnet18,resnet50,mobilenet_v2",
+                    help="real architectures to time at 224×224 after the reference net "
+                         "(comma-separated; empty for none; torch's side needs torchvision)")
+parser.add_argument("--arch-repeats", type=int, default=3)
 args = parser.parse_args()
 
 import numpy as np  # noqa: E402
@@ -112,6 +120,86 @@ def table(model, have_torch):
         sys.stdout.flush()
 
 
+def arch_table(have_torch):
+    """The real architectures at 224×224, batch 1 and 8, float32: forward, and forward + backward
+    to the default target layer (Grad-CAM's passes), beside torchvision's model; the peak of the
+    memory NumPy allocates for a batch-8 trace (every output and cache kept)."""
+    import tracemalloc
+
+    from numpy_gradcam.models import ARCHITECTURES, build
+    from numpy_gradcam.oracle import to_torch
+    names = [name for name in args.archs.split(",") if name]
+    unknown = [name for name in names if name not in ARCHITECTURES]
+    if unknown:
+        print(f"\n(architectures not built here, skipped: {', '.join(unknown)})")
+        names = [name for name in names if name in ARCHITECTURES]
+    if not names:
+        return
+    print(f"\n3. real architectures, 224×224, float32, best of {args.arch_repeats}")
+    print(f"{'arch':<14}{'case':<24}{'batch':>6}{'numpy ms':>11}{'torch ms':>11}"
+          f"{'numpy/torch':>13}")
+    for name in names:
+        model = build(name, seed=0)
+        layer = model.target_layer
+        tm = None
+        if have_torch:
+            import torch
+            try:
+                tm = to_torch(model, dtype=torch.float32)
+            except ImportError as error:
+                print(f"({name}: {error})")
+        for batch in (1, 8):
+            rng = np.random.default_rng(0)
+            x = rng.random((batch, 3, 224, 224)).astype(np.float32)
+            dy = rng.standard_normal((batch, model.num_classes)).astype(np.float32)
+            ours = numpy_arch_cases(model, layer, x, dy)
+            theirs = torch_arch_cases(tm, layer, x, dy) if tm is not None else {}
+            for case, t_np in ours.items():
+                t = theirs.get(case)
+                ratio = f"{t_np / t:>13.2f}" if t else f"{'-':>13}"
+                shown = f"{t:>11.1f}" if t else f"{'-':>11}"
+                print(f"{name:<14}{case:<24}{batch:>6}{t_np:>11.1f}{shown}{ratio}")
+            sys.stdout.flush()
+        if name == "resnet50":
+            x = np.random.default_rng(0).random((8, 3, 224, 224)).astype(np.float32)
+            tracemalloc.start()
+            model.trace(x)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            print(f"{name:<14}peak NumPy memory of one batch-8 trace (reference, every cache "
+                  f"kept): {peak / 2**20:.0f} MiB")
+
+
+def numpy_arch_cases(model, layer, x, dy):
+    def forward():
+        fast.trace(model, x)
+
+    def to_layer():
+        fast.trace(model, x, start=layer).backward_to(dy, layer)
+
+    return {"forward": best_ms(forward, args.arch_repeats),
+            f"backward to {layer}": best_ms(to_layer, args.arch_repeats)}
+
+
+def torch_arch_cases(tm, layer, x, dy):
+    import torch
+    module = tm.get_submodule(layer)
+    kept = {}
+    module.register_forward_hook(lambda m, i, o: kept.__setitem__("A", o))
+    xt, dyt = torch.from_numpy(x), torch.from_numpy(dy)
+
+    def forward():
+        with torch.no_grad():
+            tm(xt)
+
+    def to_layer():
+        logits = tm(xt)
+        torch.autograd.grad((logits * dyt).sum(), kept["A"])
+
+    return {"forward": best_ms(forward, args.arch_repeats),
+            f"backward to {layer}": best_ms(to_layer, args.arch_repeats)}
+
+
 def main():
     model = reference_net(seed=0)
     try:
@@ -131,6 +219,7 @@ def main():
         table(model, have_torch)
     else:
         print("\n(no glibc mallopt here: the second table is not made)")
+    arch_table(have_torch)
 
 
 main()
