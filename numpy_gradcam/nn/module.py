@@ -13,8 +13,12 @@ So a residual block reads as its paper does: ``out = relu(bn2(conv2(...)) + shor
 forward, and backward the sum's gradient goes down both branches and the input's gradient is
 the sum of the two. A child called twice (torchvision's BasicBlock calls its one ``relu`` twice)
 has one cache per call; ``back`` takes them from the last call to the first. Its recorded output
-is its **last** call's (what a PyTorch forward hook keeps last, e.g. pytorch-grad-cam's), and the
-gradient "at" it is the gradient at that last call's output.
+is its **last** call's, and the gradient "at" it is the gradient at that last call's output:
+what a forward hook that stores the output by name keeps (the usual hand-written Grad-CAM, and
+the torchvision tests here). pytorch-grad-cam 1.5.7 keeps a list and takes the **first** call's
+activation and gradient (``activations_list[i]`` in ``base_cam.py``): on ``layer4.1.relu`` of a
+ResNet it explains the ReLU after ``bn1`` inside the block, not the block's output — a pitfall;
+hook the block (``layer4.1``) or the stage (``layer4``) instead.
 
 Names follow PyTorch: a child ``conv2`` of child ``1`` of child ``layer4`` is ``layer4.1.conv2``,
 in :attr:`Module.layer_names` in the order of ``torch.nn.Module.named_modules`` (a module before

@@ -24,8 +24,9 @@ read backwards, child by child.
 
 **One ReLU module, several calls.** As in torchvision, a block has a single ``relu`` module that
 it calls twice (basic) or three times (bottleneck). Its recorded output — ``layer4.1.relu`` — is
-its *last* call's, the block's output, as a PyTorch forward hook (pytorch-grad-cam's) keeps the
-last; the gradient at ``layer4.1.relu`` is the gradient at the block's output.
+its *last* call's, the block's output, as a forward hook that stores outputs by name keeps it;
+the gradient at ``layer4.1.relu`` is the gradient at the block's output. (pytorch-grad-cam 1.5.7
+takes a twice-called module's *first* call instead: see :mod:`numpy_gradcam.nn.module`.)
 
 Shapes: ``x`` ``(N, C_in, H, W)`` → ``(N, planes·expansion, H/stride, W/stride)``.
 """
