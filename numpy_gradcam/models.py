@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _validate
-from .architectures import resnet18, resnet34, resnet50
+from .architectures import efficientnet_lite0, resnet18, resnet34, resnet50
 from .nn import (
     BatchNorm2d,
     Conv2d,
@@ -100,7 +100,7 @@ CARD_KEYS = ("architecture", "class_names", "sha256")
 
 ARCHITECTURES = {"tinycnn-gap": tinycnn_gap, "tinycnn-fc": tinycnn_fc,
                  "tinycnn-biased": tinycnn_gap, "resnet18": resnet18, "resnet34": resnet34,
-                 "resnet50": resnet50}
+                 "resnet50": resnet50, "efficientnet_lite0": efficientnet_lite0}
 
 
 def build(name: str, **kwargs) -> Module:

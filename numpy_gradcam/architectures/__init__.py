@@ -6,6 +6,8 @@ Each is *bare*: its ``forward`` takes what the torch model takes (no input norma
 the family.
 """
 
+from .efficientnet_lite import EfficientNetLite, efficientnet_lite0
 from .resnet import ResNet, resnet18, resnet34, resnet50
 
-__all__ = ["ResNet", "resnet18", "resnet34", "resnet50"]
+__all__ = ["EfficientNetLite", "ResNet", "efficientnet_lite0", "resnet18", "resnet34",
+           "resnet50"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from .. import nn
+from ..architectures import EfficientNetLite
+from ..nn.mbconv import Conv2dSamePadding
 
 
 def _import_torch():
@@ -35,6 +37,9 @@ def _global_avg_pool_module(torch):
 
 def _torch_layer(layer, torch):
     tnn = torch.nn
+    if isinstance(layer, Conv2dSamePadding):
+        raise TypeError(f"to_torch has no torch layer for {layer!r} (TensorFlow's 'same' padding: "
+                        f"only inside efficientnet_lite0, which becomes the PyTorch port)")
     if isinstance(layer, nn.Conv2d):
         return tnn.Conv2d(layer.in_channels, layer.out_channels, layer.kernel_size,
                           stride=layer.stride, padding=layer.padding, bias="bias" in layer.params,
@@ -78,6 +83,20 @@ def _torch_module(module, torch):
     return _torch_layer(module, torch)
 
 
+def _efficientnet_lite_model(model):
+    """The PyTorch port of EfficientNet-Lite (``efficientnet_lite_pytorch``), its padding fixed
+    for ``model.image_size`` (224 by default, as the port's) or computed per input (None)."""
+    try:
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as error:  # pragma: no cover - depends on the environment
+        raise ImportError("to_torch of efficientnet_lite0 builds the PyTorch port: pip install "
+                          "efficientnet-lite-pytorch") from error
+    size = model.image_size
+    overrides = {} if size == (224, 224) else {"image_size": None if size is None else list(size)}
+    return EfficientNet.from_name("efficientnet-lite0", num_classes=model.num_classes,
+                                  **overrides)
+
+
 def _torchvision_model(model):
     try:
         import torchvision
@@ -95,8 +114,12 @@ def to_torch(model: nn.Module, dtype=None, device="cpu"):
     """
     torch = _import_torch()
     dtype = torch.float64 if dtype is None else dtype
-    arch = getattr(model, "arch", None)
-    torch_model = _torchvision_model(model) if arch else _torch_module(model, torch)
+    if isinstance(model, EfficientNetLite):
+        torch_model = _efficientnet_lite_model(model)
+    elif getattr(model, "arch", None):
+        torch_model = _torchvision_model(model)
+    else:
+        torch_model = _torch_module(model, torch)
     # Convert before loading: torch creates float32 parameters, and loading our float64 weights
     # into them first would round them.
     torch_model = torch_model.to(dtype=dtype, device=device)

@@ -159,3 +159,17 @@ def test_the_shipped_pretrained_weights_load_and_match_the_port():
         with torch.no_grad():
             expected = torch_model(torch.tensor(x)).numpy()
         close(model.forward(x), expected, TOL[np.float64], f"pretrained logits at {H}×{W}")
+
+
+@pytest.mark.parametrize("image_size", [224, None], ids=["static", "tensorflow"])
+def test_to_torch_builds_the_port_with_our_weights(image_size):
+    torch = require_library("torch")
+    require_library("efficientnet_lite_pytorch")
+    from numpy_gradcam.oracle import to_torch
+
+    model = efficientnet_lite0(num_classes=7, seed=3, image_size=image_size)
+    x = np.random.default_rng(4).standard_normal((2, 3, 67, 45))
+    with torch.no_grad():
+        theirs = to_torch(model)(torch.from_numpy(x)).numpy()
+    ours = model.forward(x)
+    assert np.abs(ours - theirs).max() <= 1e-10 * np.abs(theirs).max()

@@ -113,3 +113,15 @@ def test_the_state_dict_is_torchvisions_key_for_key():
     theirs = {k: v.numpy() for k, v in tv_model.state_dict().items()}
     assert list(ours) == list(theirs)
     assert all(ours[k].shape == theirs[k].shape for k in ours)
+
+
+def test_to_torch_builds_torchvisions_model_with_our_weights():
+    torch = require_library("torch")
+    require_library("torchvision")
+    from numpy_gradcam.oracle import to_torch
+
+    model = architectures.resnet18(num_classes=6, seed=5)
+    x = np.random.default_rng(6).standard_normal((2, 3, 40, 56))
+    with torch.no_grad():
+        theirs = to_torch(model)(torch.from_numpy(x)).numpy()
+    close(model.forward(x), theirs, TOL[np.float64], "logits through to_torch")
