@@ -24,7 +24,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import _validate
-from .architectures import efficientnet_lite0, resnet18, resnet34, resnet50
+from .architectures import (
+    efficientnet_lite0,
+    mobilenet_v2,
+    resnet18,
+    resnet34,
+    resnet50,
+    vgg16,
+)
 from .nn import (
     BatchNorm2d,
     Conv2d,
@@ -100,7 +107,8 @@ CARD_KEYS = ("architecture", "class_names", "sha256")
 
 ARCHITECTURES = {"tinycnn-gap": tinycnn_gap, "tinycnn-fc": tinycnn_fc,
                  "tinycnn-biased": tinycnn_gap, "resnet18": resnet18, "resnet34": resnet34,
-                 "resnet50": resnet50, "efficientnet_lite0": efficientnet_lite0}
+                 "resnet50": resnet50, "vgg16": vgg16, "mobilenet_v2": mobilenet_v2,
+                 "efficientnet_lite0": efficientnet_lite0}
 
 
 def build(name: str, **kwargs) -> Module:

@@ -7,7 +7,9 @@ the family.
 """
 
 from .efficientnet_lite import EfficientNetLite, efficientnet_lite0
+from .mobilenet import MobileNetV2, mobilenet_v2
 from .resnet import ResNet, resnet18, resnet34, resnet50
+from .vgg import VGG, vgg16
 
-__all__ = ["EfficientNetLite", "ResNet", "efficientnet_lite0", "resnet18", "resnet34",
-           "resnet50"]
+__all__ = ["VGG", "EfficientNetLite", "MobileNetV2", "ResNet", "efficientnet_lite0",
+           "mobilenet_v2", "resnet18", "resnet34", "resnet50", "vgg16"]

@@ -40,8 +40,6 @@ re-initialisation; load trained weights with ``load_state_dict``.
 
 from __future__ import annotations
 
-import copy
-
 from .. import _validate
 from ..nn.dropout import Dropout
 from ..nn.inverted_residual import InvertedResidual, conv_bn_relu6
@@ -91,19 +89,10 @@ class MobileNetV2(Module):
     def backward_with(self, dout, back):
         d = back("classifier", dout)                                    # (..., N, 1280)
         # The mean's derivative: each of the h·w positions gets 1/(h·w) of its channel's d.
-        h, w = self.pooled_size
+        h, w = back.output("features").shape[2:]                       # in this trace
         d = d[..., None, None] / (h * w)                                # (..., N, 1280, 1, 1)
         d = d.repeat(h, axis=-2).repeat(w, axis=-1)                     # (..., N, 1280, h, w)
         return back("features", d)
-
-    def _backward(self, trace, dout, **options):
-        # backward_with is given no trace, yet the mean's derivative needs the size (h, w) it
-        # averaged over in *this* trace. Bind it to a copy of the model made for this pass (it
-        # shares the children), so that no state outlives the call: traces of different sizes
-        # and passes on worker threads never see each other's.
-        this_pass = copy.copy(self)
-        this_pass.pooled_size = trace.outputs["features"].shape[2:]
-        return super(MobileNetV2, this_pass)._backward(trace, dout, **options)
 
 
 def mobilenet_v2(num_classes=1000, seed=0, class_names=None) -> MobileNetV2:

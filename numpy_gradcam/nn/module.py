@@ -68,6 +68,21 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+class Back:
+    """What a module's ``backward_with`` is given, in one backward pass over one trace:
+    ``back(name, d)`` takes ``d = ∂L/∂(child's output)`` to ``∂L/∂(child's input)``, and
+    ``back.output(name)`` is that child's output recorded in the trace (its last call's)."""
+
+    def __init__(self, step: Callable, trace: Trace, path: str):
+        self._step, self._trace, self._path = step, trace, path
+
+    def __call__(self, name: str, d):
+        return self._step(name, d)
+
+    def output(self, name: str):
+        return self._trace.outputs[_join(self._path, name)]
+
+
 class Module:
     """A container of named children. Subclasses set the children (:meth:`add`) and define
     :meth:`forward_with` and :meth:`backward_with`; :class:`~numpy_gradcam.nn.Sequential` is
@@ -100,8 +115,10 @@ class Module:
         """The forward pass, calling each child as ``run(name, v)``."""
         raise NotImplementedError
 
-    def backward_with(self, dout, back: Callable):
-        """The backward pass: :meth:`forward_with`'s calls in reverse, as ``back(name, d)``."""
+    def backward_with(self, dout, back: Back):
+        """The backward pass: :meth:`forward_with`'s calls in reverse, as ``back(name, d)``
+        (:class:`Back`; ``back.output(name)`` is a child's recorded output, for a backward that
+        needs a forward value, such as the size a mean averaged over)."""
         raise NotImplementedError
 
     # --- structure -------------------------------------------------------------------------
@@ -274,8 +291,8 @@ class Module:
             if path == stop:
                 raise _Reached(d)
             if isinstance(module, Module):
-                return module.backward_with(d, lambda name, u: back(
-                    _join(path, name), module.children[name], u))
+                return module.backward_with(d, Back(lambda name, u: back(
+                    _join(path, name), module.children[name], u), trace, path))
             used[path] = used.get(path, len(trace.calls[path])) - 1    # the last call first
             cache = trace.calls[path][used[path]]
             if grads is not None:
