@@ -239,34 +239,41 @@ class Module:
     __call__ = forward
 
     def forward_from(self, layer: str, A) -> np.ndarray:
-        """The logits with the direct child ``layer``'s output replaced by ``A``: ``y = head(A)``,
-        what Grad-CAM differentiates, and what Ablation-CAM and the finite difference checks
-        re-evaluate with ``A`` changed.
+        """The logits with ``layer``'s output replaced by ``A``: ``y = head(A)``, what Grad-CAM
+        differentiates, and what Ablation-CAM and the finite difference checks re-evaluate with
+        ``A`` changed.
 
-        :meth:`forward_with` is replayed: the calls before ``layer``'s are skipped (in a chain,
-        as the part of every architecture here before a direct child is, their values feed only
-        that child), ``layer``'s call gives ``A``, and the calls after it run.
+        :meth:`forward_with` is replayed, descending into the modules that hold ``layer``: the
+        calls before ``layer``'s are skipped (in a chain, as the part of every architecture here
+        before its stages and their blocks is, their values feed only ``layer``), ``layer``'s
+        call gives ``A``, and the calls after it run. A ``layer`` inside a residual branch is
+        refused: the branch's sum needs the block's input as well.
         """
         layer = self.resolve_layer(layer)
-        if layer not in self.children:
-            raise ValueError(f"layer must be one of this model's direct children "
-                             f"({', '.join(self.children)}) to start a pass there, got {layer!r}")
         A = _validate.float_array(A, "A")
         trace, reached = Trace(A), []
 
-        def run(name, v):
-            if not reached:
-                if name != layer:
-                    return None                                  # skipped: feeds only `layer`
-                reached.append(name)
-                return A
-            return self._record(trace, name, self.children[name], v, False)
+        def replay(module, path):
+            def run(name, v):
+                dotted = _join(path, name)
+                if reached:
+                    return self._record(trace, dotted, module.children[name], v, False)
+                if dotted == layer:
+                    reached.append(dotted)
+                    return A
+                if layer.startswith(dotted + "."):                  # layer is inside this child
+                    child = module.children[name]
+                    return child.forward_with(None, replay(child, dotted))
+                return None                                       # skipped: feeds only `layer`
+            return run
 
         try:
-            return self.forward_with(None, run)
-        except TypeError as error:                               # a skipped value was used
-            raise ValueError(f"{type(self).__name__}'s forward before {layer!r} is not a chain "
-                             f"of calls: a pass cannot start at {layer!r}") from error
+            return self.forward_with(None, replay(self, ""))
+        except TypeError as error:                                # a skipped value was used
+            raise ValueError(f"a pass cannot start at {layer!r}: the forward before it is not a "
+                             f"chain of calls (inside a residual branch, the block's sum needs "
+                             f"its input as well); start at the block or stage that holds it"
+                             ) from error
 
     # --- backward --------------------------------------------------------------------------
 

@@ -71,5 +71,8 @@ def test_a_pass_from_a_stage_gives_the_logits_and_ablation_cam_runs():
                                atol=1e-14)
     e = ng.explain(model, x, method="ablationcam", batch_size=256)
     assert e.weights.shape == (2, 512) and np.isfinite(e.weights).all()
-    with pytest.raises(ValueError, match="direct children"):
-        model.forward_from("layer4.1", kept["layer3"])
+    _, inner = model.forward(x, keep="layer4.0")
+    np.testing.assert_allclose(model.forward_from("layer4.0", inner["layer4.0"]), logits,
+                               rtol=1e-12, atol=1e-14)               # a block inside a stage
+    with pytest.raises(ValueError, match="inside a residual branch"):
+        model.forward_from("layer4.1.conv2", inner["layer4.0"])
