@@ -67,6 +67,8 @@ class VGG(Module):
             ("5", Dropout(dropout, rng=second)),
             ("6", Linear(4096, num_classes, rng=rng))]))
         self.target_layer = f"features.{len(layers) - 1}"
+        #: each 2×2 max-pool halves the size without padding: 2^pools pixels leave one
+        self.min_size = (2 ** config.count("M"),) * 2
 
     def forward_with(self, x, run):
         x = run("avgpool", run("features", x))                          # (N, 512, 7, 7)

@@ -91,6 +91,10 @@ class Module:
     ``target_layer`` names the default Grad-CAM layer; ``class_names`` the label of each logit.
     """
 
+    #: The smallest input ``(H, W)`` the architecture takes, when an input can be too small
+    #: (unpadded pooling, e.g. VGG's five 2×2 max-pools: 32×32); None when any size runs.
+    min_size: tuple[int, int] | None = None
+
     def __init__(self, class_names=None, target_layer=None):
         self.children: dict[str, Layer | Module] = {}
         self.class_names = None if class_names is None else tuple(class_names)
@@ -202,6 +206,11 @@ class Module:
             )
         if x.shape[0] == 0:
             raise ValueError(f"x must hold at least one image, got shape {x.shape}")
+        if self.min_size is not None and (x.shape[2] < self.min_size[0]
+                                          or x.shape[3] < self.min_size[1]):
+            (h, w), name = self.min_size, getattr(self, "arch", None) or type(self).__name__
+            raise ValueError(f"x must be at least {h}×{w} pixels for {name}, got "
+                             f"{x.shape[2]}×{x.shape[3]} (shape {x.shape})")
         return x
 
     def trace(self, x, train=False) -> Trace:
