@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from numpy_gradcam.architectures.efficientnet_lite import efficientnet_lite0
+from tests.architectures.oracle import TOL, close, torch_stages
 from tests.conftest import require_library
 
 #: Added to every measured running variance: a channel that was (nearly) constant on the batch
 #: would otherwise be scaled by up to 1/sqrt(eps) ≈ 32, and the rounding of float32 with it (the
 #: port's own float32 logits then miss its float64 ones by 1e-5).
 VAR_FLOOR = 0.1
-TOL = {np.float64: 1e-10, np.float32: 1e-5}
 #: Layers whose gradient is compared: the default layer, the root ReLU6 called twice (its last
 #: call, the head), blocks with and without a skip, a strided depthwise convolution inside a
 #: block, a block's twice-called ReLU6, and the stem.
@@ -66,35 +66,6 @@ def torch_name(name):
     return "_blocks.15" if name == "_blocks" else name
 
 
-def torch_stages(torch_model, x, dy, names):
-    """Every named module's output (last call) and the gradient of Σ dy·logits at ``names``."""
-    torch = require_library("torch")
-    outputs, values, handles = {}, {}, []
-    for name, module in torch_model.named_modules():
-        if name:
-            def hook(module, inputs, output, name=name):
-                if output.requires_grad:
-                    output.retain_grad()
-                outputs[name] = output
-                values[name] = output.detach().clone()
-            handles.append(module.register_forward_hook(hook))
-    xt = torch.tensor(x, requires_grad=True)
-    logits = torch_model(xt)
-    (logits * torch.tensor(dy)).sum().backward()
-    for h in handles:
-        h.remove()
-    return (logits.detach().numpy(), xt.grad.numpy(),
-            {k: v.numpy() for k, v in values.items()},
-            {k: outputs[torch_name(k)].grad.numpy() for k in names})
-
-
-def close(actual, expected, tol, what):
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(np.abs(expected).max(), 1e-30)
-    err = np.abs(actual - expected).max() / scale
-    assert err <= tol, f"{what}: max |Δ| / max |expected| = {err:.2e} > {tol:.0e}"
-
-
 @pytest.mark.parametrize("image_size", [224, None], ids=["static", "tensorflow"])
 def test_float64_every_module_and_gradient(image_size):
     torch_model = port(image_size, seed=0)
@@ -102,7 +73,7 @@ def test_float64_every_module_and_gradient(image_size):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 67, 45))                      # neither 224 nor square
     dy = rng.standard_normal((2, 1000))
-    logits, dx, outputs, grads = torch_stages(torch_model, x, dy, GRADIENT_LAYERS)
+    logits, dx, outputs, grads = torch_stages(torch_model, x, dy, GRADIENT_LAYERS, torch_name)
     trace = model.trace(x)
     close(trace.logits, logits, TOL[np.float64], "logits")
     # ours lacks only the port's padding modules (inside its convolutions here)
@@ -124,7 +95,8 @@ def test_float32():
     model = ours_from(torch_model)
     x = np.random.default_rng(1).standard_normal((1, 3, 50, 77)).astype(np.float32)
     dy = np.random.default_rng(2).standard_normal((1, 1000)).astype(np.float32)
-    logits, _, _, grads = torch_stages(torch_model.float(), x, dy, ("_conv_head", "_blocks.9"))
+    logits, _, _, grads = torch_stages(torch_model.float(), x, dy, ("_conv_head", "_blocks.9"),
+                                       torch_name)
     trace = model.trace(x)
     assert trace.logits.dtype == np.float32
     close(trace.logits, logits, TOL[np.float32], "logits")

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from numpy_gradcam import architectures
+from tests.architectures.oracle import TOL, close, torch_stages
 from tests.conftest import require_library
 
-TOL = {np.float64: 1e-10, np.float32: 1e-5}
 ARCHS = ("resnet18", "resnet34", "resnet50")
 #: Layers whose gradient is compared: stages, blocks, leaves inside a block's residual branch,
 #: a shortcut, and the relu a block calls more than once.
@@ -46,34 +46,6 @@ def ours_from(tv_model, arch):
     model.load_state_dict({k: v.detach().cpu().numpy() for k, v in
                            tv_model.state_dict().items()})
     return model
-
-
-def torch_stages(tv_model, x, dy, names):
-    """Every named module's output (last call) and the gradient of Σ dy·logits at ``names``."""
-    torch = require_library("torch")
-    outputs, values, handles = {}, {}, []
-    for name, module in tv_model.named_modules():
-        if name:
-            def hook(module, inputs, output, name=name):
-                if output.requires_grad:
-                    output.retain_grad()
-                outputs[name] = output
-                values[name] = output.detach().clone()     # a block adds to bn2's in place
-            handles.append(module.register_forward_hook(hook))
-    xt = torch.tensor(x, requires_grad=True)
-    logits = tv_model(xt)
-    (logits * torch.tensor(dy)).sum().backward()
-    for h in handles:
-        h.remove()
-    return (logits.detach().numpy(), xt.grad.numpy(),
-            {k: v.numpy() for k, v in values.items()},
-            {k: outputs[k].grad.numpy() for k in names})
-
-
-def close(actual, expected, tol, what):
-    scale = max(np.abs(expected).max(), 1e-30)
-    err = np.abs(actual - expected).max() / scale
-    assert err <= tol, f"{what}: max |Δ| / max |expected| = {err:.2e} > {tol:.0e}"
 
 
 @pytest.mark.parametrize("arch", ARCHS)

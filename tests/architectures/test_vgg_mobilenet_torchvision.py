@@ -19,9 +19,9 @@ import pytest
 from numpy_gradcam import nn
 from numpy_gradcam.architectures.mobilenet import mobilenet_v2
 from numpy_gradcam.architectures.vgg import vgg16
+from tests.architectures.oracle import TOL, close, torch_stages
 from tests.conftest import require_library
 
-TOL = {np.float64: 1e-10, np.float32: 1e-5}
 NUM_CLASSES = 10
 #: Layers whose gradient is compared: the target layer, the whole feature stack, blocks (one
 #: adding its input back, and a residual branch before that sum), leaves inside blocks, and the
@@ -95,35 +95,6 @@ def torchvision_vgg(model, dtype):
              for group in (leaf.params, leaf.buffers) for k, v in group.items()}
     tv_model.load_state_dict(state, strict=True)
     return tv_model.eval()
-
-
-def torch_stages(tv_model, x, dy, names):
-    """Every named module's output (last call) and the gradient of Σ dy·logits at ``names``."""
-    torch = require_library("torch")
-    outputs, values, handles = {}, {}, []
-    for name, module in tv_model.named_modules():
-        if name:
-            def hook(module, inputs, output, name=name):
-                if output.requires_grad:
-                    output.retain_grad()
-                outputs[name] = output
-                values[name] = output.detach().clone()     # in case a later op writes in place
-            handles.append(module.register_forward_hook(hook))
-    xt = torch.tensor(x, requires_grad=True)
-    logits = tv_model(xt)
-    (logits * torch.tensor(dy)).sum().backward()
-    for h in handles:
-        h.remove()
-    return (logits.detach().numpy(), xt.grad.numpy(),
-            {k: v.numpy() for k, v in values.items()},
-            {k: outputs[k].grad.numpy() for k in names})
-
-
-def close(actual, expected, tol, what):
-    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
-    scale = max(np.abs(expected).max(), 1e-30)
-    err = np.abs(actual - expected).max() / scale
-    assert err <= tol, f"{what}: max |Δ| / max |expected| = {err:.2e} > {tol:.0e}"
 
 
 def compare_float64(tv_model, model, arch):

@@ -1,0 +1,41 @@
+"""What the architecture tests compare with a torch model: every named module's output and the
+gradient of ``Σ dy·logits`` at chosen modules, recorded with forward hooks; and the measure."""
+
+import numpy as np
+
+from tests.conftest import require_library
+
+#: float64 and float32 agreement, relative to the largest value of the stage compared.
+TOL = {np.float64: 1e-10, np.float32: 1e-5}
+
+
+def torch_stages(torch_model, x, dy, names, torch_name=lambda name: name):
+    """``(logits, dx, outputs, grads)``: every named module's output (its last call's, cloned:
+    a later operation may write into it in place) and the gradient at each of ``names``
+    (``torch_name(name)`` is the module whose output holds it in ``torch_model``)."""
+    torch = require_library("torch")
+    outputs, values, handles = {}, {}, []
+    for name, module in torch_model.named_modules():
+        if name:
+            def hook(module, inputs, output, name=name):
+                if output.requires_grad:
+                    output.retain_grad()
+                outputs[name] = output
+                values[name] = output.detach().clone()
+            handles.append(module.register_forward_hook(hook))
+    xt = torch.tensor(x, requires_grad=True)
+    logits = torch_model(xt)
+    (logits * torch.tensor(dy)).sum().backward()
+    for h in handles:
+        h.remove()
+    return (logits.detach().numpy(), xt.grad.numpy(),
+            {k: v.numpy() for k, v in values.items()},
+            {k: outputs[torch_name(k)].grad.numpy() for k in names})
+
+
+def close(actual, expected, tol, what):
+    """``max |actual − expected| / max |expected| <= tol``, shapes equal."""
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    scale = max(np.abs(expected).max(), 1e-30)
+    err = np.abs(actual - expected).max() / scale
+    assert err <= tol, f"{what}: max |Δ| / max |expected| = {err:.2e} > {tol:.0e}"
