@@ -50,3 +50,34 @@ def distinct(rng: np.random.Generator, shape, gap: float = 0.01) -> np.ndarray:
     """Values that differ pairwise by at least ``gap``, shuffled: no max-pool tie within reach."""
     n = int(np.prod(shape))
     return (rng.permutation(n) * gap - n * gap / 2).reshape(shape)
+
+
+def assert_model_gradients(model, x: np.ndarray, dy: np.ndarray, layer: str, h: float = 1e-5):
+    """Finite differences of ``Σ dy·model(x)`` against the backward passes of ``model``: with
+    respect to ``x``, to ``layer``'s output (through ``forward_from``) and to every parameter.
+
+    ``h = 1e-5``: a block is deep enough that 1e-6's rounding error (~eps·|f|/h) nears 1e-7.
+    Keep ``x`` and the weights away from every kink before calling (``assume`` a margin). A
+    draw where some parameter's whole gradient sits within 1e7 times that rounding floor is
+    skipped (``assume``): saturated ReLU6 channels can leave a BatchNorm's gradient at 1e-3,
+    where no step below the kink margin resolves 1e-7 of it.
+    """
+    from hypothesis import assume
+
+    trace = model.trace(x)
+    _, grads = model.backward(trace, dy)
+    floor = np.finfo(np.float64).eps * float(np.abs(model.forward(x) * dy).sum()) / h
+    assume(all(np.abs(g).max() > 1e7 * floor for g in grads.values()))
+    f = lambda v: float((model.forward(v) * dy).sum())                  # noqa: E731
+    assert_gradient(model.backward_to_input(trace, dy), f, x, h=h)
+    g = lambda a: float((model.forward_from(layer, a) * dy).sum())      # noqa: E731
+    assert_gradient(model.backward_to(trace, dy, layer), g, trace.outputs[layer].copy(), h=h)
+    assert set(grads) == set(model.parameters())
+    for key, W in model.parameters().items():
+        def loss(w, key=key):
+            saved = model.parameters()[key].copy()
+            model.parameters()[key][...] = w
+            value = float((model.forward(x) * dy).sum())
+            model.parameters()[key][...] = saved
+            return value
+        assert_gradient(grads[key], loss, W.copy(), h=h)

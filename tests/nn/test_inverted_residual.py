@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from numpy_gradcam import nn
 from numpy_gradcam.nn.inverted_residual import InvertedResidual
-from tests.gradcheck import assert_gradient
+from tests.gradcheck import assert_model_gradients
 
 #: How far every ReLU6 input must stay from 0 and 6: a step h = 1e-5 of an input or a weight
 #: moves a pre-activation by far less, so no finite difference straddles a kink.
@@ -53,22 +53,7 @@ def test_block_gradients_match_finite_differences(expand_ratio, residual, inp, s
     assume(all(np.abs(z).min() > MARGIN and np.abs(z - 6).min() > MARGIN
                for z in relu6_inputs(model, trace)))
     dy = rng.standard_normal((2, 3))
-    f = lambda v: float((model.forward(v) * dy).sum())                  # noqa: E731
-    assert_gradient(model.backward_to_input(trace, dy), f, x, h=1e-5)
-    # the gradient at the block's output (after the sum)
-    out = trace.outputs["block"]
-    g = lambda a: float((model.forward_from("block", a) * dy).sum())    # noqa: E731
-    assert_gradient(model.backward_to(trace, dy, "block"), g, out.copy(), h=1e-5)
-    _, grads = model.backward(trace, dy)
-    assert set(grads) == set(model.parameters())
-    for key, W in model.parameters().items():
-        def loss(w, key=key):
-            saved = model.parameters()[key].copy()
-            model.parameters()[key][...] = w
-            value = float((model.forward(x) * dy).sum())
-            model.parameters()[key][...] = saved
-            return value
-        assert_gradient(grads[key], loss, W.copy(), h=1e-5)
+    assert_model_gradients(model, x, dy, "block")              # through the sum, if any
 
 
 @pytest.mark.parametrize("stride, oup, residual", [(1, 4, True), (2, 4, False), (1, 5, False)])

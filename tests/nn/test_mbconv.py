@@ -17,7 +17,7 @@ from numpy_gradcam.nn.mbconv import (
     MBConvBlock,
     same_padding,
 )
-from tests.gradcheck import assert_gradient
+from tests.gradcheck import assert_model_gradients
 
 
 def block_model(in_channels, out_channels, kernel, stride, expand, image_size, seed):
@@ -65,21 +65,7 @@ def test_block_gradients_match_finite_differences(expand, skip, kernel, H, W, st
     assume(all((np.abs(z).min() > margin) and (np.abs(z - 6).min() > margin)
                for z in relu6_inputs(trace)))
     dy = rng.standard_normal((2, 3))
-    f = lambda v: float((model.forward(v) * dy).sum())                 # noqa: E731
-    assert_gradient(model.backward_to_input(trace, dy), f, x, h=1e-5)
-    out = trace.outputs["block"]
-    g = lambda a: float((model.forward_from("block", a) * dy).sum())    # noqa: E731
-    assert_gradient(model.backward_to(trace, dy, "block"), g, out.copy(), h=1e-5)
-    _, grads = model.backward(trace, dy)
-    assert set(grads) == set(model.parameters())
-    for key, param in model.parameters().items():
-        def loss(w, key=key):
-            saved = model.parameters()[key].copy()
-            model.parameters()[key][...] = w
-            value = float((model.forward(x) * dy).sum())
-            model.parameters()[key][...] = saved
-            return value
-        assert_gradient(grads[key], loss, param.copy(), h=1e-5)
+    assert_model_gradients(model, x, dy, "block")
 
 
 def test_names_are_the_ports_in_its_order():

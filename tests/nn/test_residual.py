@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from numpy_gradcam import nn
 from numpy_gradcam.nn.residual import BasicBlock, Bottleneck, downsample
-from tests.gradcheck import assert_gradient
+from tests.gradcheck import assert_model_gradients
 
 
 def block_model(kind, inplanes, planes, stride, seed):
@@ -47,22 +47,7 @@ def test_block_gradients_match_finite_differences(kind, stride, inplanes, planes
     trace = model.trace(x)
     assume(all(np.abs(z).min() > 1e-3 for z in pre_relu(model, trace)))
     dy = rng.standard_normal((2, 3))
-    f = lambda v: float((model.forward(v) * dy).sum())                 # noqa: E731
-    # h = 1e-5: a block is deep enough that 1e-6's rounding error (~eps·|f|/h) nears 1e-7.
-    assert_gradient(model.backward_to_input(trace, dy), f, x, h=1e-5)
-    # the gradient at the block's output, and at a leaf inside its residual branch
-    out = trace.outputs["block"]
-    g = lambda a: float((model.forward_from("block", a) * dy).sum())    # noqa: E731
-    assert_gradient(model.backward_to(trace, dy, "block"), g, out.copy(), h=1e-5)
-    _, grads = model.backward(trace, dy)
-    for key, W in model.parameters().items():
-        def loss(w, key=key):
-            saved = model.parameters()[key].copy()
-            model.parameters()[key][...] = w
-            value = float((model.forward(x) * dy).sum())
-            model.parameters()[key][...] = saved
-            return value
-        assert_gradient(grads[key], loss, W.copy(), h=1e-5)
+    assert_model_gradients(model, x, dy, "block")
 
 
 def test_the_relu_called_twice_is_recorded_at_its_last_call():
