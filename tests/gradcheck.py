@@ -58,20 +58,23 @@ def assert_model_gradients(model, x: np.ndarray, dy: np.ndarray, layer: str, h: 
 
     ``h = 1e-5``: a block is deep enough that 1e-6's rounding error (~eps·|f|/h) nears 1e-7.
     Keep ``x`` and the weights away from every kink before calling (``assume`` a margin). A
-    draw where some parameter's whole gradient sits within 1e7 times that rounding floor is
-    skipped (``assume``): saturated ReLU6 channels can leave a BatchNorm's gradient at 1e-3,
-    where no step below the kink margin resolves 1e-7 of it.
+    draw where some gradient (of ``x``, of ``layer``'s output, of a parameter) lies within 1e8
+    times the rounding floor ``eps·Σ|dy·logits|/h`` is skipped (``assume``): saturated ReLU6
+    channels can leave a gradient at 1e-3 of the output, where no step below the kink margin
+    resolves 1e-7 of it (the rounding of the many intermediate terms is some times the floor).
     """
     from hypothesis import assume
 
     trace = model.trace(x)
-    _, grads = model.backward(trace, dy)
-    floor = np.finfo(np.float64).eps * float(np.abs(model.forward(x) * dy).sum()) / h
-    assume(all(np.abs(g).max() > 1e7 * floor for g in grads.values()))
+    dx, grads = model.backward(trace, dy)
+    dA = model.backward_to(trace, dy, layer)
+    floor = np.finfo(np.float64).eps * float(np.abs(trace.logits * dy).sum()) / h
+    assume(all(np.abs(g).max() > 1e8 * floor for g in [dx, dA, *grads.values()]))
     f = lambda v: float((model.forward(v) * dy).sum())                  # noqa: E731
-    assert_gradient(model.backward_to_input(trace, dy), f, x, h=h)
+    assert_gradient(dx, f, x, h=h)
+    np.testing.assert_array_equal(model.backward_to_input(trace, dy), dx)
     g = lambda a: float((model.forward_from(layer, a) * dy).sum())      # noqa: E731
-    assert_gradient(model.backward_to(trace, dy, layer), g, trace.outputs[layer].copy(), h=h)
+    assert_gradient(dA, g, trace.outputs[layer].copy(), h=h)
     assert set(grads) == set(model.parameters())
     for key, W in model.parameters().items():
         def loss(w, key=key):
