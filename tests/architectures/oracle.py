@@ -39,3 +39,29 @@ def close(actual, expected, tol, what):
     scale = max(np.abs(expected).max(), 1e-30)
     err = np.abs(actual - expected).max() / scale
     assert err <= tol, f"{what}: max |Δ| / max |expected| = {err:.2e} > {tol:.0e}"
+
+
+def not_inplace(torch_model):
+    """ReLU and ReLU6 (torchvision's Conv2dNormActivation's too) out of place, so that a hook's
+    tensor keeps the module's output and its gradient."""
+    torch = require_library("torch")
+    for module in torch_model.modules():
+        if isinstance(module, (torch.nn.ReLU, torch.nn.ReLU6)):
+            module.inplace = False
+    return torch_model
+
+
+def randomise_batchnorm(torch_model, seed):
+    """Every BatchNorm's affine parameters and running statistics drawn from ``seed``, in
+    float64: a trained network's BatchNorm is no identity, and an untrained one's is."""
+    torch = require_library("torch")
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in torch_model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                C = module.num_features
+                module.weight.copy_(torch.rand(C, generator=gen, dtype=torch.float64) + 0.5)
+                module.bias.copy_(torch.randn(C, generator=gen, dtype=torch.float64) * 0.1)
+                module.running_mean.copy_(torch.randn(C, generator=gen, dtype=torch.float64) * .1)
+                module.running_var.copy_(torch.rand(C, generator=gen, dtype=torch.float64) + 0.5)
+    return torch_model

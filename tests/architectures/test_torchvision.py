@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from numpy_gradcam import architectures
-from tests.architectures.oracle import TOL, close, torch_stages
+from tests.architectures.oracle import (
+    TOL,
+    close,
+    not_inplace,
+    randomise_batchnorm,
+    torch_stages,
+)
 from tests.conftest import require_library
 
 ARCHS = ("resnet18", "resnet34", "resnet50")
@@ -26,19 +32,7 @@ def randomised(arch, seed):
     tv = require_library("torchvision")
     torch.manual_seed(seed)
     model = getattr(tv.models, arch)(weights=None).double().eval()
-    for module in model.modules():
-        if isinstance(module, torch.nn.ReLU):
-            module.inplace = False            # so that a hook's tensor keeps the module's output
-    gen = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                C = module.num_features
-                module.weight.copy_(torch.rand(C, generator=gen, dtype=torch.float64) + 0.5)
-                module.bias.copy_(torch.randn(C, generator=gen, dtype=torch.float64) * 0.1)
-                module.running_mean.copy_(torch.randn(C, generator=gen, dtype=torch.float64) * .1)
-                module.running_var.copy_(torch.rand(C, generator=gen, dtype=torch.float64) + 0.5)
-    return model
+    return randomise_batchnorm(not_inplace(model), seed + 1)
 
 
 def ours_from(tv_model, arch):

@@ -19,7 +19,13 @@ import pytest
 from numpy_gradcam import nn
 from numpy_gradcam.architectures.mobilenet import mobilenet_v2
 from numpy_gradcam.architectures.vgg import vgg16
-from tests.architectures.oracle import TOL, close, torch_stages
+from tests.architectures.oracle import (
+    TOL,
+    close,
+    not_inplace,
+    randomise_batchnorm,
+    torch_stages,
+)
 from tests.conftest import require_library
 
 NUM_CLASSES = 10
@@ -34,33 +40,13 @@ GRADIENT_LAYERS = {
 }
 
 
-def not_inplace(tv_model):
-    """ReLU and ReLU6 (torchvision's Conv2dNormActivation's too) out of place, so that a hook's
-    tensor keeps the module's output and its gradient."""
-    torch = require_library("torch")
-    for module in tv_model.modules():
-        if isinstance(module, (torch.nn.ReLU, torch.nn.ReLU6)):
-            module.inplace = False
-    return tv_model
-
-
 def randomised_mobilenet(seed):
     """torchvision's MobileNetV2 with random weights and BatchNorm statistics, evaluating."""
     torch = require_library("torch")
     tv = require_library("torchvision")
     torch.manual_seed(seed)
     model = not_inplace(tv.models.mobilenet_v2(weights=None, num_classes=NUM_CLASSES))
-    model = model.double().eval()
-    gen = torch.Generator().manual_seed(seed + 1)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                C = module.num_features
-                module.weight.copy_(torch.rand(C, generator=gen, dtype=torch.float64) + 0.5)
-                module.bias.copy_(torch.randn(C, generator=gen, dtype=torch.float64) * 0.1)
-                module.running_mean.copy_(torch.randn(C, generator=gen, dtype=torch.float64) * .1)
-                module.running_var.copy_(torch.rand(C, generator=gen, dtype=torch.float64) + 0.5)
-    return model
+    return randomise_batchnorm(model.double().eval(), seed + 1)
 
 
 def mobilenet_pair(seed):
