@@ -84,3 +84,19 @@ def assert_model_gradients(model, x: np.ndarray, dy: np.ndarray, layer: str, h: 
             model.parameters()[key][...] = saved
             return value
         assert_gradient(grads[key], loss, W.copy(), h=h)
+
+
+def randomise_batchnorm(model, rng: np.random.Generator, bias_scale: float = 1.0):
+    """Every BatchNorm of ``model`` given random affine parameters (bias N(0, bias_scale²)) and
+    running statistics, drawn from ``rng`` in that order: an untrained BatchNorm is the
+    identity, which hides a swapped scale or shift."""
+    from numpy_gradcam import nn
+
+    for _, leaf in model.named_leaves():
+        if isinstance(leaf, nn.BatchNorm2d):
+            C = leaf.num_features
+            leaf.params["weight"] = rng.uniform(0.5, 2, C)
+            leaf.params["bias"] = rng.normal(size=C) * bias_scale
+            leaf.buffers["running_mean"] = rng.normal(size=C) * 0.1
+            leaf.buffers["running_var"] = rng.uniform(0.5, 2, C)
+    return model

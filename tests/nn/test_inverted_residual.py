@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from numpy_gradcam import nn
 from numpy_gradcam.nn.inverted_residual import InvertedResidual
-from tests.gradcheck import assert_model_gradients
+from tests.gradcheck import assert_model_gradients, randomise_batchnorm
 
 #: How far every ReLU6 input must stay from 0 and 6: a step h = 1e-5 of an input or a weight
 #: moves a pre-activation by far less, so no finite difference straddles a kink.
@@ -23,14 +23,7 @@ def block_model(expand_ratio, inp, oup, stride, seed):
     rng = np.random.default_rng(seed)
     model = nn.Sequential([("block", InvertedResidual(inp, oup, stride, expand_ratio, rng=rng)),
                            ("gap", nn.GlobalAvgPool2d()), ("fc", nn.Linear(oup, 3, rng=rng))])
-    for _, leaf in model.named_leaves():
-        if isinstance(leaf, nn.BatchNorm2d):
-            C = leaf.num_features
-            leaf.params["weight"] = rng.uniform(0.5, 2, C)
-            leaf.params["bias"] = rng.normal(0, 3, C)
-            leaf.buffers["running_mean"] = rng.normal(size=C) * 0.1
-            leaf.buffers["running_var"] = rng.uniform(0.5, 2, C)
-    return model
+    return randomise_batchnorm(model, rng, bias_scale=3.0)      # past 6: the cap
 
 
 def relu6_inputs(model, trace):

@@ -17,7 +17,7 @@ from numpy_gradcam.nn.mbconv import (
     MBConvBlock,
     same_padding,
 )
-from tests.gradcheck import assert_model_gradients
+from tests.gradcheck import assert_model_gradients, randomise_batchnorm
 
 
 def block_model(in_channels, out_channels, kernel, stride, expand, image_size, seed):
@@ -26,13 +26,7 @@ def block_model(in_channels, out_channels, kernel, stride, expand, image_size, s
     block = MBConvBlock(in_channels, out_channels, kernel, stride, expand, image_size, rng=rng)
     model = nn.Sequential([("block", block), ("gap", nn.GlobalAvgPool2d()),
                            ("fc", nn.Linear(out_channels, 3, rng=rng))])
-    for _, leaf in model.named_leaves():
-        if isinstance(leaf, nn.BatchNorm2d):
-            C = leaf.num_features
-            leaf.params["weight"], leaf.params["bias"] = rng.uniform(0.5, 2, C), rng.normal(size=C)
-            leaf.buffers["running_mean"] = rng.normal(size=C) * 0.1
-            leaf.buffers["running_var"] = rng.uniform(0.5, 2, C)
-    return model
+    return randomise_batchnorm(model, rng)
 
 
 def relu6_inputs(trace):

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from numpy_gradcam import nn
 from numpy_gradcam.nn.residual import BasicBlock, Bottleneck, downsample
-from tests.gradcheck import assert_model_gradients
+from tests.gradcheck import assert_model_gradients, randomise_batchnorm
 
 
 def block_model(kind, inplanes, planes, stride, seed):
@@ -20,13 +20,7 @@ def block_model(kind, inplanes, planes, stride, seed):
     shortcut = downsample(inplanes, out, stride, rng) if stride != 1 or inplanes != out else None
     model = nn.Sequential([("block", cls(inplanes, planes, stride, shortcut, rng=rng)),
                            ("gap", nn.GlobalAvgPool2d()), ("fc", nn.Linear(out, 3, rng=rng))])
-    for _, leaf in model.named_leaves():
-        if isinstance(leaf, nn.BatchNorm2d):
-            C = leaf.num_features
-            leaf.params["weight"], leaf.params["bias"] = rng.uniform(0.5, 2, C), rng.normal(size=C)
-            leaf.buffers["running_mean"] = rng.normal(size=C) * 0.1
-            leaf.buffers["running_var"] = rng.uniform(0.5, 2, C)
-    return model
+    return randomise_batchnorm(model, rng)
 
 
 def pre_relu(model, trace):
