@@ -11,7 +11,7 @@ traces; with ``threads=1`` it is the reference's trace of the whole batch, uncha
 from the logits down to that layer, never the caches below it. With ``start=layer`` the layers
 up to ``layer`` run as the compiled inference forward (:mod:`~numpy_gradcam.fast.compiled`,
 equal to the reference's up to rounding) and only the layers after it are traced, by the
-reference's :meth:`~numpy_gradcam.nn.Sequential.trace_from`: ``outputs[layer]`` is ``A`` and
+reference's :meth:`~numpy_gradcam.nn.Module.trace_from`: ``outputs[layer]`` is ``A`` and
 ``backward_to(dy, layer)`` is ``∂(Σ dy·logits)/∂A``; the layers before ``layer`` are not kept.
 
 Shapes: ``x`` ``(N, C, H, W)``; the seeds ``dy`` ``(N, classes)`` or ``(T, N, classes)``; every

@@ -247,42 +247,53 @@ class Module:
 
     __call__ = forward
 
-    def forward_from(self, layer: str, A) -> np.ndarray:
-        """The logits with ``layer``'s output replaced by ``A``: ``y = head(A)``, what Grad-CAM
-        differentiates, and what Ablation-CAM and the finite difference checks re-evaluate with
-        ``A`` changed.
+    def trace_from(self, layer: str, A) -> Trace:
+        """Run only what comes after ``layer`` on its output ``A`` and record it: a trace that
+        starts at ``layer`` (``x`` and ``outputs[layer]`` are ``A``), enough for the backward
+        pass from the logits down to ``layer`` (Grad-CAM's) but not below it.
 
         :meth:`forward_with` is replayed, descending into the modules that hold ``layer``: the
         calls before ``layer``'s are skipped (in a chain, as the part of every architecture here
         before its stages and their blocks is, their values feed only ``layer``), ``layer``'s
-        call gives ``A``, and the calls after it run. A ``layer`` inside a residual branch is
-        refused: the branch's sum needs the block's input as well.
+        first call gives ``A``, and the calls after it run and are recorded (so are the outputs
+        of the modules that hold ``layer``). A ``layer`` inside a residual branch is refused:
+        the branch's sum needs the block's input as well.
         """
         layer = self.resolve_layer(layer)
-        A = _validate.float_array(A, "A")
-        trace, reached = Trace(A), []
+        # Non-finite A is let through, as trace() lets it through from x: the logits then
+        # carry it, where the callers report it with its cause (the weights).
+        A = _validate.float_array(A, "A", finite=False)
+        trace, reached = Trace(A, {layer: A}), []
 
         def replay(module, path):
             def run(name, v):
-                dotted = _join(path, name)
+                dotted, child = _join(path, name), module.children[name]
                 if reached:
-                    return self._record(trace, dotted, module.children[name], v, False)
+                    return self._record(trace, dotted, child, v, False)
                 if dotted == layer:
                     reached.append(dotted)
                     return A
                 if layer.startswith(dotted + "."):                  # layer is inside this child
-                    child = module.children[name]
-                    return child.forward_with(None, replay(child, dotted))
+                    out = child.forward_with(None, replay(child, dotted))
+                    trace.outputs[dotted] = out
+                    return out
                 return None                                       # skipped: feeds only `layer`
             return run
 
         try:
-            return self.forward_with(None, replay(self, ""))
-        except TypeError as error:                                # a skipped value was used
+            trace.logits = self.forward_with(None, replay(self, ""))
+        except (TypeError, AttributeError) as error:              # a skipped value was used
             raise ValueError(f"a pass cannot start at {layer!r}: the forward before it is not a "
                              f"chain of calls (inside a residual branch, the block's sum needs "
                              f"its input as well); start at the block or stage that holds it"
                              ) from error
+        return trace
+
+    def forward_from(self, layer: str, A) -> np.ndarray:
+        """The logits with ``layer``'s output replaced by ``A``: ``y = head(A)``, what Grad-CAM
+        differentiates, and what Ablation-CAM and the finite difference checks re-evaluate with
+        ``A`` changed (the logits of :meth:`trace_from`)."""
+        return self.trace_from(layer, _validate.float_array(A, "A")).logits
 
     # --- backward --------------------------------------------------------------------------
 

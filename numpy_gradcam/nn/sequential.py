@@ -22,8 +22,7 @@ layouts, so ``numpy_gradcam.oracle.to_torch(model)`` loads them unchanged.
 
 from __future__ import annotations
 
-from .. import _validate
-from .module import Module, Trace, _join
+from .module import Module, Trace
 
 __all__ = ["Sequential", "Trace"]
 
@@ -54,29 +53,3 @@ class Sequential(Module):
         for name in reversed(self.children):
             dout = back(name, dout)
         return dout
-
-    # --- a pass that starts at a layer -----------------------------------------------------
-
-    def _after(self, layer: str) -> list[str]:
-        """The children after the direct child ``layer``."""
-        layer = self.resolve_layer(layer)
-        if layer not in self.children:
-            raise ValueError(f"layer must be one of this model's direct children "
-                             f"({', '.join(self.children)}) to start a pass there, got {layer!r}")
-        names = list(self.children)
-        return names[names.index(layer) + 1:]
-
-    def trace_from(self, layer: str, A) -> Trace:
-        """Run only the children after ``layer`` on its output ``A`` and record them: a trace that
-        starts at ``layer`` (``x`` and ``outputs[layer]`` are ``A``), enough for the backward
-        pass from the logits down to ``layer`` (Grad-CAM's) but not below it."""
-        names = self._after(layer)
-        # Non-finite A is let through, as trace() lets it through from x: the logits then
-        # carry it, where the callers report it with its cause (the weights).
-        A = _validate.float_array(A, "A", finite=False)
-        trace = Trace(A, {layer: A})
-        out = A
-        for name in names:
-            out = self._record(trace, _join("", name), self.children[name], out, False)
-        trace.logits = out
-        return trace
