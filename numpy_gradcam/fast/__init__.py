@@ -34,8 +34,8 @@ shapes' worth of memory, never weights, and go away with the model.
 **Threads.** ``numpy_gradcam.fast.set_threads(1)`` (or ``with numpy_gradcam.fast.threads(1):``,
 or ``NUMPY_GRADCAM_THREADS=1`` in the environment) asks for the serial reference: everything
 runs in the caller's thread with one BLAS thread, and ``explain`` and ``gradients`` trace every
-layer with the reference engine (every intermediate kept, as :meth:`Sequential.trace
-<numpy_gradcam.nn.Sequential.trace>` does). The methods that run many forward passes keep the
+layer with the reference engine (every intermediate kept, as :meth:`Module.trace
+<numpy_gradcam.nn.Module.trace>` does). The methods that run many forward passes keep the
 compiled forward, serially: a forward pass alone keeps no intermediate, and it is tested equal
 to the reference. With the same inputs and the same setting the results are the same bits;
 across settings they agree to rounding (sums in another order: BatchNorm folded into the

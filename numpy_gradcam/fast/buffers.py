@@ -17,39 +17,50 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 
 class Scratch(threading.local):
-    """Arrays reused from one chunk to the next, one set per thread: ``get(key, build)`` returns
-    ``build()``, built on the first call with that key. At most :attr:`LIMIT` arrays are kept; a
-    new key beyond that starts the set afresh, so that inputs of ever new sizes do not pile up
-    buffers for as long as the model lives."""
+    """Arrays reused from one chunk to the next, one set per thread and per input shape:
+    ``arrays(shape)`` is the set (a dict) for chunks of that shape, in which
+    :func:`reuse` builds each array once. At most :attr:`SHAPES` sets are kept; a new shape beyond
+    that starts afresh, so that inputs of ever new sizes do not pile up buffers for as long as
+    the model lives."""
 
-    #: Arrays kept per thread: a tiny CNN's forward needs 7 for each input shape it meets.
-    LIMIT = 64
+    #: Input shapes whose arrays are kept, per thread.
+    SHAPES = 4
 
     def __init__(self):
-        self.buffers: dict = {}
+        self.sets: dict = {}
 
-    def get(self, key, build):
-        if key not in self.buffers:
-            if len(self.buffers) >= self.LIMIT:
-                self.buffers.clear()
-            self.buffers[key] = build()
-        return self.buffers[key]
+    def arrays(self, shape) -> dict:
+        if shape not in self.sets:
+            if len(self.sets) >= self.SHAPES:
+                self.sets.clear()
+            self.sets[shape] = {}
+        return self.sets[shape]
+
+
+def reuse(arrays: dict, key, build):
+    """``arrays[key]``, made by ``build()`` the first time; ``key`` names everything that shapes
+    the array."""
+    if key not in arrays:
+        arrays[key] = build()
+    return arrays[key]
 
 
 def gather_layout(C, N, H, W, kernel, stride, padding, dtype):
-    """The clear im2col, for any stride: ``(interior, windows, z_of)``.
+    """The clear im2col, for any stride and padding: ``(interior, windows, z_of)``.
 
-    ``interior`` ``(C, N, H, W)`` is the middle of a zero array ``(C, N, H + 2ph, W + 2pw)``;
-    ``windows`` ``(kh, kw, C, N, Ho, Wo)`` is the read-only view of it with
+    ``padding`` ``(top, bottom, left, right)``. ``interior`` ``(C, N, H, W)`` is the middle of a
+    zero array ``padded`` ``(C, N, top + H + bottom, left + W + right)``; ``windows``
+    ``(kh, kw, C, N, Ho, Wo)`` is the read-only view of it with
     ``windows[i, j, c, n, h, w] = padded[c, n, i + sh·h, j + sw·w]``, whose copy is ``cols``;
     ``z_of(out)`` views the product ``(F, N·Ho·Wo)`` as the output ``(F, N, Ho, Wo)``.
     """
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-    padded = np.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=dtype)
+    (kh, kw), (sh, sw), (top, bottom, left, right) = kernel, stride, padding
+    padded = np.zeros((C, N, top + H + bottom, left + W + right), dtype=dtype)
     windows = sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
     windows = windows.transpose(4, 5, 0, 1, 2, 3)                      # (kh, kw, C, N, Ho, Wo)
-    return padded[:, :, ph:ph + H, pw:pw + W], windows, lambda out: out.reshape(-1, N, Ho, Wo)
+    Ho, Wo = windows.shape[-2:]
+    interior = padded[:, :, top:top + H, left:left + W]
+    return interior, windows, lambda out: out.reshape(-1, N, Ho, Wo)
 
 
 def flat_layout(C, N, H, W, kernel, padding, dtype):
@@ -77,21 +88,31 @@ def flat_layout(C, N, H, W, kernel, padding, dtype):
 
 class ConvBuffers:
     """One convolution's arrays for one input shape: ``interior`` (the input goes there),
-    ``cols`` (a copy of ``windows``, seen as ``(kh·kw·C, M)``), ``out`` ``(F, M)`` (the product)
-    and its view ``z`` ``(F, N, Ho, Wo)``; with a fused max-pool, ``pool`` (:class:`PoolBuffers`
-    of ``z``).
+    ``windows`` (``(kh, kw, C, *grid)``, the view that ``cols`` copies), ``out`` ``(F, M)``
+    (the product) and its view ``z`` ``(F, N, Ho, Wo)``; with a fused max-pool, ``pool``
+    (:class:`PoolBuffers` of ``z``). ``padding`` is ``(top, bottom, left, right)``; the flat
+    layout needs ``top = bottom`` and ``left = right``.
+
+    ``cols`` ``(kh, kw, C, *grid)``, seen as ``(kh·kw·C, M)``, is scratch within one product:
+    ``cols_of(shape)`` gives it (by default a new array), so that convolutions of one shape can
+    share it; None for a convolution that reads ``windows`` itself (the depthwise one).
     """
 
-    def __init__(self, shape, dtype, F, kernel, stride, padding, flat, pool=None):
+    def __init__(self, shape, dtype, F, kernel, stride, padding, flat, pool=None,
+                 cols_of=None):
         C, N, H, W = shape
         if flat:
-            self.interior, self.windows, z_of = flat_layout(C, N, H, W, kernel, padding, dtype)
+            top, _, left, _ = padding
+            self.interior, self.windows, z_of = flat_layout(C, N, H, W, kernel, (top, left),
+                                                            dtype)
         else:
             self.interior, self.windows, z_of = gather_layout(C, N, H, W, kernel, stride,
                                                               padding, dtype)
-        self.cols = np.empty(self.windows.shape, dtype=dtype)      # (kh, kw, C, *grid)
-        self.cols_2d = self.cols.reshape(np.prod(self.windows.shape[:3]), -1)   # (kh·kw·C, M)
-        self.out = np.empty((F, self.cols_2d.shape[1]), dtype=dtype)
+        cols_of = cols_of or (lambda cols_shape: np.empty(cols_shape, dtype=dtype))
+        self.cols = cols_of(self.windows.shape)                    # (kh, kw, C, *grid)
+        self.cols_2d = None if self.cols is None else \
+            self.cols.reshape(np.prod(self.windows.shape[:3]), -1)  # (kh·kw·C, M)
+        self.out = np.empty((F, np.prod(self.windows.shape[3:])), dtype=dtype)
         self.z = z_of(self.out)
         self.pool = None if pool is None else PoolBuffers(self.z, *pool)
 

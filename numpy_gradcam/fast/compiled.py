@@ -1,8 +1,11 @@
 r"""A forward pass compiled for inference on large batches: what Score-CAM and occlusion run
 thousands of times.
 
-The engine's :meth:`~numpy_gradcam.nn.Sequential.forward` is the reference, written to be read
-and differentiated. For a forward pass alone these rearrangements give the same numbers faster:
+The engine's :meth:`~numpy_gradcam.nn.Module.forward` is the reference, written to be read and
+differentiated. For a forward pass alone these rearrangements give the same numbers faster. The
+model's calls come from its own ``forward_with`` (:mod:`~numpy_gradcam.fast.graph`): a chain of
+layers, or blocks whose branches join in a residual sum, each call one node; the compiler lowers
+the nodes to *steps*, several nodes to one step where they fuse:
 
 1. **CNHW layout.** Activations are ``(C, N, H, W)`` (channels first, then the batch). A
    convolution is then *one* matrix product ``W (F, kh·kw·C) @ cols (kh·kw·C, N·Ho·Wo)``
@@ -27,6 +30,11 @@ and differentiated. For a forward pass alone these rearrangements give the same 
    tests compare both with a convolution computed by its definition.
 3. **BatchNorm folded into the convolution.** At inference BatchNorm is ``y = s·x + t`` per
    channel, so ``BN(conv(x)) = conv'(x)`` with weight ``s_f W_f`` and bias ``s_f b_f + t_f``.
+   The activation after it (ReLU, ReLU6), and the ReLU after a residual sum, run in place on
+   the step's own output. A 1×1 convolution without stride or padding needs no ``cols``: its
+   input is already ``(C, N·H·W)``. A depthwise convolution has no matrix product worth the
+   name: it is ``kh·kw`` shifted copies of the input (``windows``), each times its per-channel
+   weight, a block of channels at a time so that the passes stay in cache.
 4. **Max-pooling before the bias and the ReLU.** For a max-pool after a convolution (with or
    without a ReLU between them), ``g(z) = z + b`` and ``g(z) = ReLU(z + b)`` are
    nondecreasing, and so are their floating-point versions (rounding to nearest is monotone),
@@ -49,9 +57,17 @@ and differentiated. For a forward pass alone these rearrangements give the same 
    model, weakly): allocating them afresh (page faults on fresh memory) nearly doubled the time
    of a chunk, and cost a fifth of a batch-1 Score-CAM.
 
+Layers that act on each ``(H, W)`` plane alone, or on each number (pools, adaptive pools, zero
+padding, activations, Dropout and Identity at evaluation), run their own reference ``forward``
+on the ``(C, N, H, W)`` arrays: it never looks at the first two axes.
+
 The result equals ``model.forward`` up to floating-point rounding (the sums run in another
-order; ~1e-15 relative in float64), checked in the tests. :func:`compile_forward` returns None
-for a model with a layer kind it does not know, and the callers then use ``model.forward``.
+order; ~1e-15 relative in float64), checked in the tests. When the capture ends before the
+logits (a head written as ``x.reshape(len(x), -1)``), the compiled part ends at the graph's
+boundary and the reference runs the head (:meth:`~numpy_gradcam.nn.Module.forward_from`).
+:func:`compile_forward` returns None for a model with a layer kind it does not know (a grouped
+convolution that is not depthwise, a padded average pool), and the callers then use
+``model.forward``.
 
 Shapes: ``x`` ``(N, C, H, W)`` in, logits ``(N, classes)`` out (NCHW at the boundary).
 """
@@ -60,30 +76,62 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..nn import (
+    AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm2d,
     Conv2d,
+    Dropout,
     Flatten,
     GlobalAvgPool2d,
+    Identity,
     Linear,
     MaxPool2d,
+    Module,
     ReLU,
-    Sequential,
+    ReLU6,
+    ZeroPad2d,
 )
-from .buffers import ConvBuffers, PoolBuffers, Scratch
+from ..nn.mbconv import Conv2dSamePadding
+from .buffers import ConvBuffers, Scratch, reuse
+from .graph import Node, capture
 from .workers import parallel_map
 
 #: Images per chunk: small enough that a chunk's ``cols`` and outputs stay in the caches.
 CHUNK = 4
 
+#: Channels per block of a depthwise convolution's passes (each block's planes stay in cache).
+DEPTHWISE_NUMBERS = 2**16
+
 #: The scratch of each model, shared by its compiled forwards and dropped with the model. Its
 #: arrays depend on shapes only, never on weights (which may change between compiles), and each
 #: key names everything that shapes its array.
 _SCRATCH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+#: Layers whose reference ``forward`` runs unchanged on ``(C, N, H, W)`` (see the docstring).
+PLANE_WISE = (ReLU, ReLU6, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, ZeroPad2d, Dropout, Identity)
+
+#: ``(low, high)`` of each activation that a step can apply in place (None: unbounded).
+ACTIVATIONS = {ReLU: (0, None), ReLU6: (0, 6)}
+
+
+class TooSmall(ValueError):
+    """An input smaller than a window of the compiled forward (a convolution's or a pool's):
+    the callers then run the reference, whose error names the layer and the input."""
+
+
+def _fits(size, kernel, stride, padding=(0, 0, 0, 0)) -> tuple[int, int]:
+    """The output size ``(Ho, Wo)`` of a window of ``kernel`` over ``size`` padded by ``(top,
+    bottom, left, right)``; TooSmall if none."""
+    (H, W), (kh, kw), (sh, sw), (top, bottom, left, right) = size, kernel, stride, padding
+    H, W = H + top + bottom, W + left + right
+    if H < kh or W < kw:
+        raise TooSmall(f"an input of spatial size {size} is smaller than a window {kernel}")
+    return (H - kh) // sh + 1, (W - kw) // sw + 1
 
 
 def _cast(array, dtype, cache: dict):
@@ -93,64 +141,21 @@ def _cast(array, dtype, cache: dict):
     return cache[dtype]
 
 
-class TooSmall(ValueError):
-    """An input smaller than a window of the compiled forward (a convolution's or a pool's):
-    the callers then run the reference, whose error names the layer and the input."""
+def _activate(y, activation):
+    """``activation`` ``(low, high)`` applied to ``y`` in place (None: nothing)."""
+    if activation is not None:
+        low, high = activation
+        np.maximum(y, low, out=y) if high is None else np.clip(y, low, high, out=y)
+    return y
 
 
-def _fits(size, kernel, stride, padding=(0, 0)) -> tuple[int, int]:
-    """The output size ``(Ho, Wo)`` of a window of ``kernel`` over ``size``; TooSmall if none."""
-    (H, W), (kh, kw), (sh, sw), (ph, pw) = size, kernel, stride, padding
-    if H + 2 * ph < kh or W + 2 * pw < kw:
-        raise TooSmall(f"an input of spatial size {(H, W)} is smaller than a window {kernel}")
-    return (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
-
-
-def _conv_step(weight, bias, stride, padding, relu=False, pool=None):
-    """``(C, N, H, W) -> (F, N, Ho, Wo)``: one matrix product, then (``pool = (kernel, stride)``)
-    the max-pool, the bias, then (``relu``) the ReLU: the convolution followed by a ReLU and a
-    max-pool, in the cheaper order of the module docstring (4)."""
-    F, C, kh, kw = weight.shape
-    W2 = weight.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)      # columns in (i, j, c) order
-    b = np.zeros(F) if bias is None else bias
-    casts_W, biases = {}, Scratch()                                    # b broadcast, per shape
-    flat = stride == (1, 1) and padding[0] < kh and padding[1] < kw
-    config = (F, (kh, kw), stride, padding, flat, pool)
-
-    def step(x, scratch, key):
-        size = _fits(x.shape[2:], (kh, kw), stride, padding)
-        if pool is not None:
-            _fits(size, *pool)
-        buffers = scratch.get((key, x.shape, x.dtype, config),
-                              lambda: ConvBuffers(x.shape, x.dtype, *config))
-        z = buffers.product(x, _cast(W2, x.dtype, casts_W))
-        # The bias and the ReLU go over the pooled map, or else over the whole product: the
-        # outputs at the flat layout's padding positions, which z leaves out, cost less than
-        # the short rows of the view z.
-        y = buffers.out if pool is None else buffers.pool.reduce(np.maximum)
-        np.add(y, biases.get((y.shape, y.dtype), lambda: np.broadcast_to(
-            b.astype(y.dtype).reshape((-1,) + (1,) * (y.ndim - 1)), y.shape).copy()), out=y)
-        if relu:
-            zeros = scratch.get(("zeros", y.shape, y.dtype), lambda: np.zeros_like(y))
-            np.maximum(y, zeros, out=y)
-        return z if pool is None else y
-
-    return step
-
-
-def _pool_step(kernel, stride, reduce):
-    """``(C, N, H, W) -> (C, N, Ho, Wo)``: max or mean over each window."""
-    def step(x, scratch, key):
-        _fits(x.shape[2:], kernel, stride)
-        if reduce == "max":
-            return PoolBuffers(x, kernel, stride).reduce(np.maximum)
-        return PoolBuffers(x, kernel, stride).reduce(np.add) / (kernel[0] * kernel[1])
-
-    return step
-
-
-def _relu(x, scratch, key):
-    return np.maximum(x, 0)
+def _padding(conv: Conv2d, size) -> tuple[int, int, int, int]:
+    """``(top, bottom, left, right)``: the zeros around an input of spatial size ``size``."""
+    if isinstance(conv, Conv2dSamePadding):
+        left, right, top, bottom = conv.zero_padding(size)
+        return top, bottom, left, right
+    (ph, pw) = conv.padding
+    return ph, ph, pw, pw
 
 
 def _bn_affine(bn: BatchNorm2d):
@@ -160,118 +165,298 @@ def _bn_affine(bn: BatchNorm2d):
     return s, bn.params["bias"] - bn.buffers["running_mean"] * s
 
 
-def _bn_step(s, t):
-    def step(x, scratch, key):
-        return x * s.astype(x.dtype)[:, None, None, None] + t.astype(x.dtype)[:, None, None, None]
+def _folded(conv: Conv2d, bn: BatchNorm2d | None):
+    """``(weight, bias)`` of ``conv`` with ``bn`` folded in (module docstring, 3); bias 0."""
+    weight, bias = conv.params["weight"], conv.params.get("bias")
+    bias = np.zeros(len(weight)) if bias is None else bias
+    if bn is not None:
+        s, t = _bn_affine(bn)
+        weight, bias = weight * s[:, None, None, None], t + s * bias
+    return weight, bias
+
+
+def _conv_step(conv, bn=None, activation=None, pool=None):
+    """``(C, N, H, W) -> (F, N, Ho, Wo)``: one matrix product, then (``pool = (kernel,
+    stride)``) the max-pool, the bias and the activation, in the cheaper order of the module
+    docstring (4)."""
+    weight, bias = _folded(conv, bn)
+    F, C, kh, kw = weight.shape
+    W2 = weight.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)      # columns in (i, j, c) order
+    casts_W, casts_b = {}, {}
+
+    def step(x, arrays, key):
+        padding = _padding(conv, x.shape[2:])
+        size = _fits(x.shape[2:], (kh, kw), conv.stride, padding)
+        if pool is not None:
+            _fits(size, *pool)
+        W, b = _cast(W2, x.dtype, casts_W), _cast(bias, x.dtype, casts_b)[:, None]
+        if (kh, kw, *conv.stride, *padding) == (1, 1, 1, 1, 0, 0, 0, 0) and pool is None:
+            # A pointwise convolution: the input is its own cols, (C, N·H·W).
+            out = reuse(arrays, (key, "out", F), lambda: np.empty((F, x[0].size), x.dtype))
+            np.matmul(W, np.ascontiguousarray(x).reshape(C, -1), out=out)
+            return _activate(np.add(out, b, out=out), activation).reshape(F, *x.shape[1:])
+        top, bottom, left, right = padding
+        flat = conv.stride == (1, 1) and top == bottom < kh and left == right < kw
+        config = (F, (kh, kw), conv.stride, padding, flat, pool)
+        buffers = reuse(arrays, (key, "conv", config), lambda: ConvBuffers(
+            x.shape, x.dtype, *config,
+            cols_of=lambda shape: reuse(arrays, ("cols", shape), lambda: np.empty(shape, x.dtype))))
+        z = buffers.product(x, W)
+        # The bias and the activation go over the pooled map, or else over the whole product:
+        # the outputs at the flat layout's padding positions, which z leaves out, cost less
+        # than the short rows of the view z.
+        y = buffers.out if pool is None else buffers.pool.reduce(np.maximum)
+        _activate(np.add(y, b.reshape((-1,) + (1,) * (y.ndim - 1)), out=y), activation)
+        return z if pool is None else y
 
     return step
 
 
-def _linear_step(W, b):
+def _depthwise_step(conv, bn=None, activation=None):
+    """``(C, N, H, W) -> (C, N, Ho, Wo)``: the depthwise convolution (module docstring, 3),
+    ``Σ_ij w[c, i, j] · windows[i, j, c]`` over blocks of channels, then bias and activation."""
+    weight, bias = _folded(conv, bn)
+    C, _, kh, kw = weight.shape
+    casts_W, casts_b = {}, {}
+
+    def step(x, arrays, key):
+        padding = _padding(conv, x.shape[2:])
+        _fits(x.shape[2:], (kh, kw), conv.stride, padding)
+        top, bottom, left, right = padding
+        flat = conv.stride == (1, 1) and top == bottom < kh and left == right < kw
+        config = (C, (kh, kw), conv.stride, padding, flat)
+        buffers = reuse(arrays, (key, "depthwise", config), lambda: ConvBuffers(
+            x.shape, x.dtype, *config, cols_of=lambda shape: None))
+        w = _cast(weight.reshape(C, kh * kw), x.dtype, casts_W)
+        b = _cast(bias, x.dtype, casts_b)
+        np.copyto(buffers.interior, x)
+        grid = buffers.windows.shape[3:]                    # (L,) flat, or (N, Ho, Wo)
+        out = buffers.out.reshape(C, *grid)
+        term = reuse(arrays, ("term", out.shape), lambda: np.empty_like(out))
+        per_channel = (-1,) + (1,) * len(grid)
+        block = max(1, DEPTHWISE_NUMBERS // buffers.out.shape[1])
+        for c in range(0, C, block):
+            channels = slice(c, c + block)
+            o, t = out[channels], term[channels]
+            for k in range(kh * kw):
+                run = buffers.windows[k // kw, k % kw, channels]       # x_p shifted by (i, j)
+                if k == 0:
+                    np.multiply(run, w[channels, k].reshape(per_channel), out=o)
+                else:
+                    np.add(o, np.multiply(run, w[channels, k].reshape(per_channel), out=t), out=o)
+            _activate(np.add(o, b[channels].reshape(per_channel), out=o), activation)
+        return buffers.z
+
+    return step
+
+
+def _bn_step(bn):
+    s, t = _bn_affine(bn)
+
+    def step(x, arrays, key):
+        shape = (-1,) + (1,) * (x.ndim - 1)
+        return x * s.astype(x.dtype).reshape(shape) + t.astype(x.dtype).reshape(shape)
+
+    return step
+
+
+def _add_step(activation=None):
+    """The residual sum ``a + b``, then ``activation`` in place."""
+    def step(a, b, arrays, key):
+        out = reuse(arrays, (key, "sum"), lambda: np.empty(a.shape, a.dtype))
+        return _activate(np.add(a, b, out=out), activation)
+
+    return step
+
+
+def _plane_step(leaf):
+    """A layer that acts on each plane or number alone: its own ``forward`` (see the docstring)."""
+    def step(x, arrays, key):
+        try:
+            return leaf.forward(x)[0]
+        except ValueError as error:                            # a window larger than the input
+            raise TooSmall(str(error)) from error
+
+    return step
+
+
+def _linear_step(linear):
     """``(in, N) -> (out, N)``: features stay first."""
-    def step(x, scratch, key):
+    W, b = linear.params["weight"], linear.params.get("bias")
+
+    def step(x, arrays, key):
         out = W.astype(x.dtype) @ x
         return out if b is None else out + b.astype(x.dtype)[:, None]
 
     return step
 
 
-def _gap(x, scratch, key):
+def _gap(x, arrays, key):
     return x.mean(axis=(2, 3))                                         # (C, N)
 
 
-def _flatten(x, scratch, key):
+def _flatten(x, arrays, key):
     N = x.shape[1]
     return x.transpose(0, 2, 3, 1).reshape(-1, N)                      # NCHW feature order
 
 
-def _fused(layers, i):
-    """``(relu, pool, count)`` for the layers that follow a convolution from ``layers[i]``: a ReLU
-    and then a max-pool (``(kernel, stride)``), each optional; ``count`` of them."""
-    relu = i < len(layers) and isinstance(layers[i], ReLU)
-    j = i + relu
-    pool = None
-    if j < len(layers) and isinstance(layers[j], MaxPool2d) and _compiles(layers[j]):
-        pool = layers[j].kernel_size, layers[j].stride
-    return relu, pool, relu + (pool is not None)
+@dataclass
+class Step:
+    """``run(*inputs, arrays, key)``: the arrays of nodes ``inputs`` → the array of node
+    ``output`` (``key``: the scratch's name for the step's arrays)."""
+
+    run: Callable
+    inputs: tuple[int, ...]
+    output: int
 
 
-def _compiles(layer) -> bool:
-    """Whether the compiler knows this layer's arithmetic: grouped convolutions and padded
-    pooling are left to the reference."""
-    if isinstance(layer, Conv2d):
-        return getattr(layer, "groups", 1) == 1
-    if isinstance(layer, (MaxPool2d, AvgPool2d)):
-        return tuple(getattr(layer, "padding", (0, 0))) == (0, 0)
-    return True
+def _kind(node: Node):
+    return type(node.leaf) if node.op == "call" else node.op
 
 
-def compile_steps(model: Sequential, stop: str | None = None) -> list | None:
-    """The steps ``step(x, scratch, key)`` of the compiled forward up to and including layer
-    ``stop`` (None: all), or None."""
-    top = list(model.children) if isinstance(model, Sequential) else []
-    if not top or (stop is not None and stop not in top):
-        return None                                  # a block's inside: left to the reference
-    layers = list(model.children.values())[:None if stop is None else top.index(stop) + 1]
-    steps, i = [], 0
-    while i < len(layers):
-        layer = layers[i]
-        if not _compiles(layer):
+def lower(nodes: list[Node], output: Node) -> list[Step] | None:
+    """The steps that compute ``output`` from ``nodes`` (those it depends on, in call order),
+    fused where a node's only reader continues it (module docstring); None for a layer kind
+    the compiler does not know."""
+    readers: dict[int, list[Node]] = {node.index: [] for node in nodes}
+    for node in nodes:
+        for source in node.inputs:
+            readers[source.index].append(node)
+
+    def sole(node, kinds):
+        """The one reader of ``node`` if it is of one of ``kinds`` (and ``node`` is not the
+        output, which must stay visible), else None."""
+        if node is output or len(readers[node.index]) != 1:
             return None
-        if isinstance(layer, Conv2d):
-            weight = layer.params["weight"]
-            bias = layer.params.get("bias")
-            if i + 1 < len(layers) and isinstance(layers[i + 1], BatchNorm2d):
-                s, t = _bn_affine(layers[i + 1])
-                weight = weight * s[:, None, None, None]
-                bias = t + (s * bias if bias is not None else 0.0)
-                i += 1
-            relu, pool, count = _fused(layers, i + 1)
-            steps.append(_conv_step(weight, bias, layer.stride, layer.padding, relu, pool))
-            i += count
-        elif isinstance(layer, BatchNorm2d):
-            steps.append(_bn_step(*_bn_affine(layer)))
-        elif isinstance(layer, ReLU):
-            steps.append(_relu)
-        elif isinstance(layer, (MaxPool2d, AvgPool2d)):
-            reduce = "max" if isinstance(layer, MaxPool2d) else "mean"
-            steps.append(_pool_step(layer.kernel_size, layer.stride, reduce))
-        elif isinstance(layer, GlobalAvgPool2d):
-            steps.append(_gap)
-        elif isinstance(layer, Flatten):
-            steps.append(_flatten)
-        elif isinstance(layer, Linear):
-            steps.append(_linear_step(layer.params["weight"], layer.params.get("bias")))
+        reader = readers[node.index][0]
+        return reader if _kind(reader) in kinds else None
+
+    def then(chain, kinds):
+        """``chain`` continued by the sole reader of its last node, if of one of ``kinds``."""
+        reader = sole(chain[-1], kinds)
+        return chain if reader is None else [*chain, reader]
+
+    steps, fused = [], set()
+    for node in nodes[1:]:                                              # nodes[0]: the input
+        if node.index in fused:
+            continue
+        leaf, chain = node.leaf, [node]
+        if node.op == "add":
+            chain = then(chain, ACTIVATIONS)
+            run = _add_step(_activation(chain))
+        elif isinstance(leaf, Conv2d):
+            chain = then(then(chain, (BatchNorm2d,)), ACTIVATIONS)
+            bn = next((n.leaf for n in chain if isinstance(n.leaf, BatchNorm2d)), None)
+            activation = _activation(chain)
+            if leaf.groups == 1:
+                pooled = then(chain, (MaxPool2d,))
+                pool = pooled[-1].leaf if len(pooled) > len(chain) else None
+                if pool is not None and pool.padding == (0, 0):   # the fused pool has none
+                    chain, pool = pooled, (pool.kernel_size, pool.stride)
+                else:
+                    pool = None
+                run = _conv_step(leaf, bn, activation, pool)
+            elif leaf.groups == leaf.in_channels == leaf.out_channels:
+                run = _depthwise_step(leaf, bn, activation)
+            else:
+                return None                          # grouped, or a depth multiplier above 1
+        elif isinstance(leaf, PLANE_WISE):
+            run = _plane_step(leaf)
+        elif isinstance(leaf, BatchNorm2d):
+            run = _bn_step(leaf)
+        elif isinstance(leaf, GlobalAvgPool2d):
+            run = _gap
+        elif isinstance(leaf, Flatten):
+            run = _flatten
+        elif isinstance(leaf, Linear):
+            run = _linear_step(leaf)
         else:
             return None
-        i += 1
+        fused.update(n.index for n in chain)
+        steps.append(Step(run, tuple(source.index for source in node.inputs), chain[-1].index))
     return steps
 
 
-def compile_forward(model: Sequential, threads: int | None = None,
-                    stop: str | None = None) -> Callable[[np.ndarray], np.ndarray] | None:
+def _activation(chain: list[Node]):
+    """The ``(low, high)`` of the activation that ends ``chain``, or None."""
+    return ACTIVATIONS.get(_kind(chain[-1]))
+
+
+@dataclass
+class Program:
+    """What :func:`compile_forward` runs: ``steps`` from the input to node ``output``, then
+    ``head`` (a layer name) when the reference runs the rest from that layer's output."""
+
+    steps: list[Step]
+    output: int
+    head: str | None = None
+
+
+def compile_program(model: Module, stop: str | None = None, cut: bool = False) -> Program | None:
+    """The program of the compiled forward up to the output of layer ``stop`` (None: the
+    logits), or None: a layer kind the compiler does not know, or a ``stop`` it cannot reach.
+
+    ``cut``: ``stop`` must also be where a chain passes (:meth:`Graph.is_cut
+    <numpy_gradcam.fast.graph.Graph.is_cut>`), so that a pass can start there.
+    When the capture ended at a head (see :mod:`~numpy_gradcam.fast.graph`), the layers under
+    a top-level child called once before it are reachable: the head is taken to call only the
+    children not yet called, as every architecture here does.
+    """
+    graph = capture(model)
+    head = None
+    if stop is None:
+        if graph.complete:
+            output = graph.logits
+        elif graph.boundary is not None and graph.is_cut(graph.boundary):
+            output, head = graph.outputs[graph.boundary], graph.boundary
+        else:
+            return None
+    else:
+        if stop not in graph.outputs or (cut and not graph.is_cut(stop)):
+            return None
+        if not graph.complete and graph.calls[stop.split(".")[0]] != 1:
+            return None                              # a shared top-level child: the head's too?
+        output = graph.outputs[stop]
+    steps = lower(graph.upto(output), output)
+    return None if steps is None else Program(steps, output.index, head)
+
+
+def compile_steps(model: Module, stop: str | None = None) -> list[Step] | None:
+    """The steps of the compiled forward up to the output of layer ``stop`` (None: up to the
+    logits, or to the head), or None."""
+    program = compile_program(model, stop)
+    return None if program is None else program.steps
+
+
+def compile_forward(model: Module, threads: int | None = None, stop: str | None = None,
+                    cut: bool = False) -> Callable[[np.ndarray], np.ndarray] | None:
     """``forward(x)`` equal to ``model.forward(x)`` (see the module docstring), or None.
 
     With ``stop`` (a layer name), ``forward(x)`` is that layer's output instead of the logits,
-    ``(N, ...)`` as the reference's ``trace(x).outputs[stop]`` (NCHW for a feature map).
+    ``(N, ...)`` as the reference's ``trace(x).outputs[stop]`` (NCHW for a feature map); with
+    ``cut``, only where a pass may start (:func:`compile_program`).
 
     The weights are read now, once: ``forward`` computes with them as they were at this call
     (BatchNorm folded, kernels reshaped), whatever happens to ``model`` later. ``forward`` runs
     chunks of :data:`CHUNK` images on ``threads`` worker threads (None:
     :func:`~numpy_gradcam.fast.workers.get_threads`, read at each call); it may be called from
     several threads at once (each thread has its own scratch arrays, which live as long as
-    ``model`` does).
+    ``model`` does). A head left to the reference reads the weights live, at each call.
     """
-    steps = compile_steps(model, None if stop is None else model.resolve_layer(stop))
-    if steps is None:
+    program = compile_program(model, None if stop is None else model.resolve_layer(stop), cut)
+    if program is None:
         return None
     scratch = _SCRATCH.setdefault(model, Scratch())
+    steps, output = program.steps, program.output
 
     def run_chunk(x: np.ndarray) -> np.ndarray:
-        out = x.transpose(1, 0, 2, 3)                                  # NCHW -> CNHW view
-        for index, step in enumerate(steps):
-            out = step(out, scratch, index)
-        return np.array(np.swapaxes(out, 0, 1))           # (N, classes) or NCHW, a copy
+        arrays = scratch.arrays((x.shape, x.dtype))
+        values = {0: x.transpose(1, 0, 2, 3)}                          # NCHW -> CNHW view
+        for step in steps:
+            values[step.output] = step.run(*(values[i] for i in step.inputs), arrays,
+                                           step.output)
+        out = np.array(np.swapaxes(values[output], 0, 1))              # NC... again, a copy
+        return out if program.head is None else model.trace_from(program.head, out).logits
 
     def forward(x: np.ndarray) -> np.ndarray:
         chunks = [x[start:start + CHUNK] for start in range(0, len(x), CHUNK)] or [x]
@@ -280,10 +465,8 @@ def compile_forward(model: Sequential, threads: int | None = None,
     return forward
 
 
-def fast_forward(model: Sequential,
+def fast_forward(model: Module,
                  threads: int | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """The compiled forward of ``model``, or ``model.forward`` when it cannot be compiled (a
-    layer kind the compiler does not know, or a model that is not a ``Sequential``)."""
-    if not isinstance(model, Sequential):
-        return model.forward
+    layer kind the compiler does not know)."""
     return compile_forward(model, threads) or model.forward

@@ -1,6 +1,6 @@
 """A forward pass whose batch is split over the worker threads, and the backward passes of it.
 
-The reference :meth:`~numpy_gradcam.nn.Sequential.trace` records one pass over the whole batch.
+The reference :meth:`~numpy_gradcam.nn.Module.trace` records one pass over the whole batch.
 Every layer treats the images of a batch independently at evaluation time (BatchNorm uses its
 running statistics), so the batch can be cut into one chunk per worker thread, each chunk traced
 by the reference engine itself, and every backward pass run chunk by chunk on the same threads:
@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..nn import Sequential, Trace
+from ..nn import Module, Trace
 from .compiled import TooSmall, compile_forward
 from .workers import get_threads, parallel_map
 
@@ -34,7 +34,7 @@ class SplitTrace:
     order (one chunk: the whole batch); each starts at layer ``start`` (None: at the input).
     ``outputs[name]`` joins a layer's output along the batch axis when first asked for."""
 
-    def __init__(self, model: Sequential, x: np.ndarray, traces: list[Trace],
+    def __init__(self, model: Module, x: np.ndarray, traces: list[Trace],
                  start: str | None = None):
         self.model, self.x, self.traces, self.start = model, x, traces, start
         self.outputs = _Joined(traces)
@@ -67,11 +67,11 @@ class SplitTrace:
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=dy.ndim - 2)
 
     def backward_to(self, dy, layer: str, rule: str = "standard") -> np.ndarray:
-        """:meth:`~numpy_gradcam.nn.Sequential.backward_to` of the whole batch."""
+        """:meth:`~numpy_gradcam.nn.Module.backward_to` of the whole batch."""
         return self._per_chunk(dy, lambda trace, d: self.model.backward_to(trace, d, layer, rule))
 
     def backward(self, dy, input_grad: bool = True):
-        """:meth:`~numpy_gradcam.nn.Sequential.backward` of the whole batch: ``(dx, grads)``,
+        """:meth:`~numpy_gradcam.nn.Module.backward` of the whole batch: ``(dx, grads)``,
         ``dx`` joined along the batch axis, each parameter's gradient summed over the chunks
         (it is a sum over the images)."""
         dy = np.asarray(dy)
@@ -85,7 +85,7 @@ class SplitTrace:
         return (parts[0][0] if len(parts) == 1 else np.concatenate([dx for dx, _ in parts])), grads
 
     def backward_to_input(self, dy, rule: str = "standard") -> np.ndarray:
-        """:meth:`~numpy_gradcam.nn.Sequential.backward_to_input` of the whole batch."""
+        """:meth:`~numpy_gradcam.nn.Module.backward_to_input` of the whole batch."""
         return self._per_chunk(dy, lambda trace, d: self.model.backward_to_input(trace, d, rule))
 
 
@@ -109,7 +109,7 @@ class _Joined(Mapping):
         return len(self._traces[0].outputs)
 
 
-def trace(model: Sequential, x: np.ndarray, threads: int | None = None,
+def trace(model: Module, x: np.ndarray, threads: int | None = None,
           start: str | None = None) -> SplitTrace:
     """``model.trace(x)`` (evaluation mode) split into ``min(threads, N)`` chunks of images, each
     traced on a worker thread (``threads`` default :func:`~numpy_gradcam.fast.get_threads`).
@@ -127,7 +127,7 @@ def trace(model: Sequential, x: np.ndarray, threads: int | None = None,
     start = None if start is None else model.resolve_layer(start)
     prefix = None
     if start is not None and threads > 1:
-        prefix = compile_forward(model, threads=1, stop=start)
+        prefix = compile_forward(model, threads=1, stop=start, cut=True)
     if prefix is None:
         return SplitTrace(model, x, parallel_map(model.trace, chunks))
     try:
