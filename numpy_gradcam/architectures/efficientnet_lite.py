@@ -49,8 +49,8 @@ issue #95: "target_layer = model._conv_head"), also what Captum's users pass (ca
 It is the last convolution, ``(N, 1280, h, w)``, before ``_bn1`` and the ReLU6. The activated
 head (after ``_bn1`` and ``_swish``, whose maps feed the pooling directly, so that Grad-CAM there
 is CAM) has no module of its own: it is the root ``_swish``'s last call, which ``layer="_swish"``
-gives here, but pytorch-grad-cam, which uses a module's **first** recorded call, would read the
-stem there.
+gives here (``gap_head`` declares it, so ``method="cam"`` applies there, not at ``_conv_head``),
+but pytorch-grad-cam, which uses a module's **first** recorded call, would read the stem there.
 
 Training through this model applies no drop-connect: the port's (rate 0.2·i/16 on the skip of
 block i, training only) is not implemented; evaluation, what Grad-CAM runs, is unaffected.
@@ -63,6 +63,7 @@ from ..nn.adaptive_avgpool import AdaptiveAvgPool2d
 from ..nn.batchnorm import BatchNorm2d
 from ..nn.conv import Conv2d
 from ..nn.dropout import Dropout
+from ..nn.head import GapHead
 from ..nn.linear import Linear
 from ..nn.mbconv import BN_EPS, BN_MOMENTUM, Conv2dSamePadding, MBConvBlock
 from ..nn.module import Module
@@ -122,6 +123,10 @@ class EfficientNetLite(Module):
         self.add("_fc", Linear(HEAD_CHANNELS, num_classes, rng=rng))
         self.add("_swish", ReLU6())
         self.target_layer = "_conv_head"
+        #: ``_avg_pooling``, the flatten, ``_dropout``, ``_fc`` after ``_swish``'s last call:
+        #: CAM's head (numpy_gradcam.nn.head). Not after ``_conv_head`` (``_bn1`` and the ReLU6
+        #: lie between), so CAM does not apply at the default layer.
+        self.gap_head = GapHead(features="_swish", linear="_fc")
 
     def forward_with(self, x, run):
         x = run("_swish", run("_bn0", run("_conv_stem", x)))             # (N, 32, H/2, W/2)

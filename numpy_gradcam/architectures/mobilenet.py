@@ -27,8 +27,9 @@ block's stride.)
 
 Then torchvision's functional ``nn.functional.adaptive_avg_pool2d(x, (1, 1))`` and
 ``torch.flatten(x, 1)`` (no modules: written out in ``forward_with``), and ``classifier``:
-``0`` Dropout(0.2), ``1`` Linear(1280, num_classes). ``width_mult`` is 1 (torchvision's
-``mobilenet_v2``), so no channel count is rounded.
+``0`` Dropout(0.2), ``1`` Linear(1280, num_classes): a global-average-pool → linear head
+(``gap_head``), so CAM applies at ``features`` (``features.18``). ``width_mult`` is 1
+(torchvision's ``mobilenet_v2``), so no channel count is rounded.
 
 ``target_layer = "features.18"``, as pytorch-grad-cam's README recommends
 (``model.features[-1]``). Every stride-2 step is padded, so any input size runs (torchvision's
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 from .. import _validate
 from ..nn.dropout import Dropout
+from ..nn.head import GapHead
 from ..nn.inverted_residual import InvertedResidual, conv_bn_relu6
 from ..nn.linear import Linear
 from ..nn.module import Module
@@ -79,6 +81,9 @@ class MobileNetV2(Module):
         self.add("classifier", Sequential([("0", Dropout(dropout, rng=dropout_rng)),
                                            ("1", Linear(LAST_CHANNEL, num_classes, rng=rng))]))
         self.target_layer = "features.18"
+        #: the mean over (h, w) in forward_with, Dropout (the identity in evaluation), Linear:
+        #: CAM's head (numpy_gradcam.nn.head), declared since the mean is no module.
+        self.gap_head = GapHead(features="features", linear="classifier.1")
 
     def forward_with(self, x, run):
         x = run("features", x)                                          # (N, 1280, h, w)

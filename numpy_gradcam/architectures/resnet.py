@@ -12,7 +12,8 @@ arch    block        blocks per stage     ``fc.in_features``
 The stem: ``conv1`` 7×7 stride 2 padding 3 (no bias) → ``bn1`` → ``relu`` → ``maxpool`` 3×3
 stride 2 padding 1; four stages ``layer1``…``layer4`` (stride 1, 2, 2, 2, each stage's first
 block projecting its shortcut when the shape changes); ``avgpool`` (adaptive, to 1×1); the flatten
-of ``torch.flatten(x, 1)`` (no module: written out in ``forward_with``); ``fc``.
+of ``torch.flatten(x, 1)`` (no module: written out in ``forward_with``); ``fc``. That head is
+``gap_head``: CAM applies at ``layer4``.
 
 ``target_layer = "layer4"``, as pytorch-grad-cam's README recommends (``model.layer4[-1]``: the
 same tensor, the last block's output). Every stride-2 step is padded, so any input size runs, as
@@ -24,6 +25,7 @@ from __future__ import annotations
 from .. import _validate
 from ..nn import BatchNorm2d, Conv2d, Linear, MaxPool2d, ReLU, Sequential
 from ..nn.adaptive_avgpool import AdaptiveAvgPool2d
+from ..nn.head import GapHead
 from ..nn.module import Module
 from ..nn.residual import BasicBlock, Bottleneck, downsample
 
@@ -58,6 +60,8 @@ class ResNet(Module):
         self.add("avgpool", AdaptiveAvgPool2d((1, 1)))
         self.add("fc", Linear(512 * block.expansion, num_classes, rng=rng))
         self.target_layer = "layer4"
+        #: ``avgpool`` (1×1), the flatten, ``fc``: CAM's head (numpy_gradcam.nn.head).
+        self.gap_head = GapHead(features="layer4", linear="fc")
 
     def forward_with(self, x, run):
         x = run("maxpool", run("relu", run("bn1", run("conv1", x))))

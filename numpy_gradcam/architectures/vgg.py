@@ -67,6 +67,9 @@ class VGG(Module):
             ("5", Dropout(dropout, rng=second)),
             ("6", Linear(4096, num_classes, rng=rng))]))
         self.target_layer = f"features.{len(layers) - 1}"
+        #: a 7×7 pool, flattened into an MLP: no GAP → linear head, so CAM applies nowhere
+        #: (numpy_gradcam.nn.head).
+        self.gap_head = None
         #: each 2×2 max-pool halves the size without padding: 2^pools pixels leave one
         self.min_size = (2 ** config.count("M"),) * 2
 

@@ -11,10 +11,12 @@ layer, ``y^c = Σ_k w^c_k (1/Z) Σ_ij A^k_ij + b_c``, the class activation map i
 so the weights are the linear layer's row ``c``: ``alpha = W_fc[c]`` ``(N, K)``. No gradient is
 needed (Grad-CAM's ``alpha`` on the same model is ``W_fc[c] / Z``: Grad-CAM generalises CAM).
 
-CAM applies only when the layers after the explained one are exactly a global average pool
-(``GlobalAvgPool2d``, or ``AdaptiveAvgPool2d`` to 1×1 as in torchvision's ResNets, whose flatten
-is no module) and a linear layer (``tinycnn-gap``, ``layer4`` of a ResNet); any other head
-(``tinycnn-fc``'s flatten → linear → ReLU → linear, or an explained layer earlier in the network)
+CAM applies only at the layer whose output such a head averages (:mod:`numpy_gradcam.nn.head`:
+a Sequential's children show the head, ``tinycnn-gap``'s ``relu4`` → ``gap`` → ``fc``; an
+architecture declares it, ``layer4`` → ``avgpool`` → ``fc`` of a ResNet, ``features`` → mean →
+``classifier.1`` of MobileNetV2), or at a layer holding the same array (``layer4.1``, the last
+block of ``layer4``). Any other layer or head (``tinycnn-fc``'s flatten → linear → ReLU → linear,
+VGG's MLP, EfficientNet-Lite's ``_conv_head`` before its BatchNorm and ReLU6, an earlier layer)
 raises ``ValueError``.
 """
 
@@ -22,29 +24,34 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...nn import AdaptiveAvgPool2d, GlobalAvgPool2d, Linear
+from ...nn import Linear, Sequential
+from ...nn.head import gap_head_of, output_source
 from .base import Context, Method
 
 
-def _is_gap(module) -> bool:
-    return isinstance(module, GlobalAvgPool2d) or (
-        isinstance(module, AdaptiveAvgPool2d) and module.output_size == (1, 1))
-
-
 def cam_head(model, layer: str) -> Linear:
-    """The linear layer of a GAP → linear head right after ``layer``; ``ValueError`` otherwise."""
-    names = model.layer_names
-    after = [name for name in names[names.index(layer) + 1:]
-             if not name.startswith(layer + ".")]                      # not layer's own parts
-    modules = [model[name] for name in after]
-    if not (len(modules) == 2 and _is_gap(modules[0]) and isinstance(modules[1], Linear)):
-        shown = ", ".join(f"{n} ({type(model[n]).__name__})" for n in after) or "none"
-        raise ValueError(
-            f"method 'cam' needs a global-average-pool → linear head right after the explained "
-            f"layer {layer!r} (Zhou et al. 2016); the layers after it are: {shown}. Use "
-            f"'gradcam', which generalises CAM to any head"
-        )
-    return model[after[1]]
+    """The linear layer of the GAP → linear head that averages ``layer``'s output;
+    ``ValueError`` naming the layer, the head CAM needs and what the model has otherwise."""
+    head = gap_head_of(model)
+    if head is not None and output_source(model, layer) == output_source(model, head.features):
+        return model[head.linear]
+    if head is not None:
+        found = (f"this model's head averages the output of {head.features!r} (then "
+                 f"{head.linear!r}): explain that layer")
+    elif isinstance(model, Sequential):
+        names = model.layer_names
+        after = [name for name in names[names.index(layer) + 1:]
+                 if not name.startswith(layer + ".")]                  # not layer's own parts
+        found = "the layers after it are: " + (
+            ", ".join(f"{n} ({type(model[n]).__name__})" for n in after) or "none")
+    else:
+        found = (f"{type(model).__name__} declares none (its gap_head is None: "
+                 f"numpy_gradcam.nn.head)")
+    raise ValueError(
+        f"method 'cam' needs a global-average-pool → linear head right after the explained "
+        f"layer {layer!r} (Zhou et al. 2016: y^c = Σ_k w^c_k · mean_ij A^k_ij + b_c); {found}. "
+        f"Use 'gradcam', which generalises CAM to any head"
+    )
 
 
 def cam_weights(context: Context) -> np.ndarray:
