@@ -16,7 +16,11 @@ its own default threads; ``--threads N`` gives both N (``numpy_gradcam.fast.set_
 
 Then ``--archs`` (default resnet18, resnet50, mobilenet_v2, those built here) at 224×224, batch 1
 and 8: forward and forward + backward to the default target layer, beside torchvision's model
-(when installed), and the peak NumPy memory of a resnet50 batch-8 trace.
+(when installed), and the peak NumPy memory of a resnet50 batch-8 trace. NumPy's forward is the
+compiled inference forward (``fast.compile_forward``, its compile included: explain compiles at
+each call), as torch's is ``torch.no_grad()``; the backward is Grad-CAM's (``fast.trace(start=
+layer)``: compiled up to the layer, traced after it); "forward, all kept" is the split reference
+trace (``fast.trace(model, x)``: every output and cache kept), which torch has no counterpart of.
 
 Two tables for the reference net: first with glibc's default malloc, then with freed memory kept
 for reuse (``timing.keep_freed_memory``, the same as ``MALLOC_MMAP_THRESHOLD_`` and
@@ -135,50 +139,59 @@ def arch_table(have_torch):
         names = [name for name in names if name in ARCHITECTURES]
     if not names:
         return
-    print(f"\n3. real architectures, 224×224, float32, best of {args.arch_repeats}")
+    print(f"\n3. real architectures, 224×224, float32, best of {args.arch_repeats} (every NumPy "
+          f"case first, then torch's: torch's OpenMP threads spin for a while after each call)")
+    inputs = {batch: np.random.default_rng(0).random((batch, 3, 224, 224)).astype(np.float32)
+              for batch in (1, 8)}
+    models = {name: build(name, seed=0) for name in names}
+    ours, theirs = {}, {}
+    for name, model in models.items():
+        for batch, x in inputs.items():
+            dy = np.random.default_rng(1).standard_normal((batch, model.num_classes))
+            ours[name, batch] = numpy_arch_cases(model, model.target_layer, x,
+                                                 dy.astype(np.float32))
+        print(f"  (NumPy {name} done)", file=sys.stderr, flush=True)
+    for name, model in models.items() if have_torch else ():
+        import torch
+        try:
+            tm = to_torch(model, dtype=torch.float32)
+        except ImportError as error:
+            print(f"({name}: {error})")
+            continue
+        for batch, x in inputs.items():
+            dy = np.random.default_rng(1).standard_normal((batch, model.num_classes))
+            theirs[name, batch] = torch_arch_cases(tm, model.target_layer, x,
+                                                   dy.astype(np.float32))
     print(f"{'arch':<14}{'case':<24}{'batch':>6}{'numpy ms':>11}{'torch ms':>11}"
           f"{'numpy/torch':>13}")
-    for name in names:
-        model = build(name, seed=0)
-        layer = model.target_layer
-        tm = None
-        if have_torch:
-            import torch
-            try:
-                tm = to_torch(model, dtype=torch.float32)
-            except ImportError as error:
-                print(f"({name}: {error})")
-        for batch in (1, 8):
-            rng = np.random.default_rng(0)
-            x = rng.random((batch, 3, 224, 224)).astype(np.float32)
-            dy = rng.standard_normal((batch, model.num_classes)).astype(np.float32)
-            ours = numpy_arch_cases(model, layer, x, dy)
-            theirs = torch_arch_cases(tm, layer, x, dy) if tm is not None else {}
-            for case, t_np in ours.items():
-                t = theirs.get(case)
-                ratio = f"{t_np / t:>13.2f}" if t else f"{'-':>13}"
-                shown = f"{t:>11.1f}" if t else f"{'-':>11}"
-                print(f"{name:<14}{case:<24}{batch:>6}{t_np:>11.1f}{shown}{ratio}")
-            sys.stdout.flush()
-        if name == "resnet50":
-            x = np.random.default_rng(0).random((8, 3, 224, 224)).astype(np.float32)
-            tracemalloc.start()
-            model.trace(x)
-            peak = tracemalloc.get_traced_memory()[1]
-            tracemalloc.stop()
-            print(f"{name:<14}peak NumPy memory of one batch-8 trace (reference, every cache "
-                  f"kept): {peak / 2**20:.0f} MiB")
+    for (name, batch), cases in ours.items():
+        for case, t_np in cases.items():
+            t = theirs.get((name, batch), {}).get(case)
+            ratio = f"{t_np / t:>13.2f}" if t else f"{'-':>13}"
+            shown = f"{t:>11.1f}" if t else f"{'-':>11}"
+            print(f"{name:<14}{case:<24}{batch:>6}{t_np:>11.1f}{shown}{ratio}")
+    if "resnet50" in models:
+        tracemalloc.start()
+        models["resnet50"].trace(inputs[8])
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"{'resnet50':<14}peak NumPy memory of one batch-8 trace (reference, every cache "
+              f"kept): {peak / 2**20:.0f} MiB")
 
 
 def numpy_arch_cases(model, layer, x, dy):
-    def forward():
-        fast.trace(model, x)
+    def forward():                                         # compiled at each call, as explain does
+        fast.compile_forward(model, dtype=x.dtype)(x)
 
     def to_layer():
         fast.trace(model, x, start=layer).backward_to(dy, layer)
 
+    def traced():
+        fast.trace(model, x)
+
     return {"forward": best_ms(forward, args.arch_repeats),
-            f"backward to {layer}": best_ms(to_layer, args.arch_repeats)}
+            f"backward to {layer}": best_ms(to_layer, args.arch_repeats),
+            "forward, all kept": best_ms(traced, args.arch_repeats)}
 
 
 def torch_arch_cases(tm, layer, x, dy):

@@ -50,14 +50,14 @@ def gather_layout(C, N, H, W, kernel, stride, padding, dtype):
 
     ``padding`` ``(top, bottom, left, right)``. ``interior`` ``(C, N, H, W)`` is the middle of a
     zero array ``padded`` ``(C, N, top + H + bottom, left + W + right)``; ``windows``
-    ``(kh, kw, C, N, Ho, Wo)`` is the read-only view of it with
-    ``windows[i, j, c, n, h, w] = padded[c, n, i + sh·h, j + sw·w]``, whose copy is ``cols``;
+    ``(C, kh, kw, N, Ho, Wo)`` is the read-only view of it with
+    ``windows[c, i, j, n, h, w] = padded[c, n, i + sh·h, j + sw·w]``, whose copy is ``cols``;
     ``z_of(out)`` views the product ``(F, N·Ho·Wo)`` as the output ``(F, N, Ho, Wo)``.
     """
     (kh, kw), (sh, sw), (top, bottom, left, right) = kernel, stride, padding
     padded = np.zeros((C, N, top + H + bottom, left + W + right), dtype=dtype)
     windows = sliding_window_view(padded, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
-    windows = windows.transpose(4, 5, 0, 1, 2, 3)                      # (kh, kw, C, N, Ho, Wo)
+    windows = windows.transpose(0, 4, 5, 1, 2, 3)                      # (C, kh, kw, N, Ho, Wo)
     Ho, Wo = windows.shape[-2:]
     interior = padded[:, :, top:top + H, left:left + W]
     return interior, windows, lambda out: out.reshape(-1, N, Ho, Wo)
@@ -69,7 +69,7 @@ def flat_layout(C, N, H, W, kernel, padding, dtype):
 
     Each image is ``R = H + ph`` rows of pitch ``P = W + pw`` (the last ``pw`` columns and ``ph``
     rows zero), after ``ph·P + pw`` zeros; the product is computed at all ``L = N·R·P`` flat
-    positions ``l`` and ``windows[i, j, c, l] = flat[c, l + (i - ph)·P + (j - pw)]`` (offsets
+    positions ``l`` and ``windows[c, i, j, l] = flat[c, l + (i - ph)·P + (j - pw)]`` (offsets
     from the start of image 0), one shift of the flat index per kernel offset.
     """
     (kh, kw), (ph, pw) = kernel, padding
@@ -80,20 +80,20 @@ def flat_layout(C, N, H, W, kernel, padding, dtype):
     flat = np.zeros((C, front + L + kh * P + kw), dtype=dtype)
     interior = flat[:, front:front + L].reshape(C, N, R, P)[:, :, :H, :W]
     step = flat.itemsize
-    windows = as_strided(flat, shape=(kh, kw, C, L),              # windows[i, j, c, l] =
-                         strides=(P * step, step, flat.strides[0], step),   # flat[c, iP + j + l]
+    windows = as_strided(flat, shape=(C, kh, kw, L),              # windows[c, i, j, l] =
+                         strides=(flat.strides[0], P * step, step, step),   # flat[c, iP + j + l]
                          writeable=False)
     return interior, windows, lambda out: out.reshape(-1, N, R, P)[:, :, :Ho, :Wo]
 
 
 class ConvBuffers:
     """One convolution's arrays for one input shape: ``interior`` (the input goes there),
-    ``windows`` (``(kh, kw, C, *grid)``, the view that ``cols`` copies), ``out`` ``(F, M)``
+    ``windows`` (``(C, kh, kw, *grid)``, the view that ``cols`` copies), ``out`` ``(F, M)``
     (the product) and its view ``z`` ``(F, N, Ho, Wo)``; with a fused max-pool, ``pool``
     (:class:`PoolBuffers` of ``z``). ``padding`` is ``(top, bottom, left, right)``; the flat
     layout needs ``top = bottom`` and ``left = right``.
 
-    ``cols`` ``(kh, kw, C, *grid)``, seen as ``(kh·kw·C, M)``, is scratch within one product:
+    ``cols`` ``(C, kh, kw, *grid)``, seen as ``(C·kh·kw, M)``, is scratch within one product:
     ``cols_of(shape)`` gives it (by default a new array), so that convolutions of one shape can
     share it; None for a convolution that reads ``windows`` itself (the depthwise one).
     """
@@ -109,9 +109,9 @@ class ConvBuffers:
             self.interior, self.windows, z_of = gather_layout(C, N, H, W, kernel, stride,
                                                               padding, dtype)
         cols_of = cols_of or (lambda cols_shape: np.empty(cols_shape, dtype=dtype))
-        self.cols = cols_of(self.windows.shape)                    # (kh, kw, C, *grid)
+        self.cols = cols_of(self.windows.shape)                    # (C, kh, kw, *grid)
         self.cols_2d = None if self.cols is None else \
-            self.cols.reshape(np.prod(self.windows.shape[:3]), -1)  # (kh·kw·C, M)
+            self.cols.reshape(np.prod(self.windows.shape[:3]), -1)  # (C·kh·kw, M)
         self.out = np.empty((F, np.prod(self.windows.shape[3:])), dtype=dtype)
         self.z = z_of(self.out)
         self.pool = None if pool is None else PoolBuffers(self.z, *pool)

@@ -8,7 +8,7 @@ layers, or blocks whose branches join in a residual sum, each call one node; the
 the nodes to *steps*, several nodes to one step where they fuse:
 
 1. **CNHW layout.** Activations are ``(C, N, H, W)`` (channels first, then the batch). A
-   convolution is then *one* matrix product ``W (F, kh·kw·C) @ cols (kh·kw·C, N·Ho·Wo)``
+   convolution is then *one* matrix product ``W (F, C·kh·kw) @ cols (C·kh·kw, N·Ho·Wo)``
    whose result ``(F, N·Ho·Wo)`` is already the next layer's CNHW input, and each row of
    ``cols`` is one channel plane shifted by one kernel offset.
 2. **Rows of cols are contiguous copies (stride 1).** The input is stored flat, each row of
@@ -18,7 +18,7 @@ the nodes to *steps*, several nodes to one step where they fuse:
 
    .. math::
 
-       \mathrm{cols}_{(i, j, c),\, l} = x^{\mathrm{flat}}_{c,\; l + (i - p_h) P + (j - p_w)},
+       \mathrm{cols}_{(c, i, j),\, l} = x^{\mathrm{flat}}_{c,\; l + (i - p_h) P + (j - p_w)},
        \qquad P = W + p_w,
 
    so ``cols`` is ``kh·kw`` block copies of ``(C, L)`` instead of a gather of short runs. The
@@ -165,31 +165,40 @@ def _bn_affine(bn: BatchNorm2d):
     return s, bn.params["bias"] - bn.buffers["running_mean"] * s
 
 
-def _folded(conv: Conv2d, bn: BatchNorm2d | None):
-    """``(weight, bias)`` of ``conv`` with ``bn`` folded in (module docstring, 3); bias 0."""
-    weight, bias = conv.params["weight"], conv.params.get("bias")
+def _folded(conv: Conv2d, bn: BatchNorm2d | None, dtype) -> tuple[dict, dict]:
+    """``conv``'s weight ``(F, C/G·kh·kw)`` (the order of ``cols``) and bias ``(F,)`` with
+    ``bn`` folded in (module docstring, 3), made in ``dtype`` in one pass over the weight (this
+    runs at every compile: every ``fast.trace``). Each is a dict ``{dtype: array}`` for
+    :func:`_cast`, which makes another dtype from it when a call needs one."""
+    weight = conv.params["weight"]
+    weight = weight.reshape(len(weight), -1)
+    bias = conv.params.get("bias")
     bias = np.zeros(len(weight)) if bias is None else bias
-    if bn is not None:
+    W = np.empty(weight.shape, dtype=dtype)
+    if bn is None:
+        np.copyto(W, weight)
+    else:
         s, t = _bn_affine(bn)
-        weight, bias = weight * s[:, None, None, None], t + s * bias
-    return weight, bias
+        np.multiply(weight, s[:, None], out=W)
+        bias = t + s * bias
+    return {W.dtype: W}, {W.dtype: np.asarray(bias, dtype=dtype)}
 
 
-def _conv_step(conv, bn=None, activation=None, pool=None):
+def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64):
     """``(C, N, H, W) -> (F, N, Ho, Wo)``: one matrix product, then (``pool = (kernel,
     stride)``) the max-pool, the bias and the activation, in the cheaper order of the module
     docstring (4)."""
-    weight, bias = _folded(conv, bn)
-    F, C, kh, kw = weight.shape
-    W2 = weight.transpose(0, 2, 3, 1).reshape(F, kh * kw * C)      # columns in (i, j, c) order
-    casts_W, casts_b = {}, {}
+    dtype = np.dtype(dtype)
+    casts_W, casts_b = _folded(conv, bn, dtype)                 # columns in (c, i, j) order
+    F, C, kh, kw = conv.params["weight"].shape
 
     def step(x, arrays, key):
         padding = _padding(conv, x.shape[2:])
         size = _fits(x.shape[2:], (kh, kw), conv.stride, padding)
         if pool is not None:
             _fits(size, *pool)
-        W, b = _cast(W2, x.dtype, casts_W), _cast(bias, x.dtype, casts_b)[:, None]
+        W = _cast(casts_W[dtype], x.dtype, casts_W)
+        b = _cast(casts_b[dtype], x.dtype, casts_b)[:, None]
         if (kh, kw, *conv.stride, *padding) == (1, 1, 1, 1, 0, 0, 0, 0) and pool is None:
             # A pointwise convolution: the input is its own cols, (C, N·H·W).
             out = reuse(arrays, (key, "out", F), lambda: np.empty((F, x[0].size), x.dtype))
@@ -212,12 +221,12 @@ def _conv_step(conv, bn=None, activation=None, pool=None):
     return step
 
 
-def _depthwise_step(conv, bn=None, activation=None):
+def _depthwise_step(conv, bn=None, activation=None, dtype=np.float64):
     """``(C, N, H, W) -> (C, N, Ho, Wo)``: the depthwise convolution (module docstring, 3),
-    ``Σ_ij w[c, i, j] · windows[i, j, c]`` over blocks of channels, then bias and activation."""
-    weight, bias = _folded(conv, bn)
-    C, _, kh, kw = weight.shape
-    casts_W, casts_b = {}, {}
+    ``Σ_ij w[c, i, j] · windows[c, i, j]`` over blocks of channels, then bias and activation."""
+    dtype = np.dtype(dtype)
+    casts_W, casts_b = _folded(conv, bn, dtype)                 # (C, kh·kw)
+    C, _, kh, kw = conv.params["weight"].shape
 
     def step(x, arrays, key):
         padding = _padding(conv, x.shape[2:])
@@ -227,8 +236,8 @@ def _depthwise_step(conv, bn=None, activation=None):
         config = (C, (kh, kw), conv.stride, padding, flat)
         buffers = reuse(arrays, (key, "depthwise", config), lambda: ConvBuffers(
             x.shape, x.dtype, *config, cols_of=lambda shape: None))
-        w = _cast(weight.reshape(C, kh * kw), x.dtype, casts_W)
-        b = _cast(bias, x.dtype, casts_b)
+        w = _cast(casts_W[dtype], x.dtype, casts_W)
+        b = _cast(casts_b[dtype], x.dtype, casts_b)
         np.copyto(buffers.interior, x)
         grid = buffers.windows.shape[3:]                    # (L,) flat, or (N, Ho, Wo)
         out = buffers.out.reshape(C, *grid)
@@ -239,7 +248,7 @@ def _depthwise_step(conv, bn=None, activation=None):
             channels = slice(c, c + block)
             o, t = out[channels], term[channels]
             for k in range(kh * kw):
-                run = buffers.windows[k // kw, k % kw, channels]       # x_p shifted by (i, j)
+                run = buffers.windows[channels, k // kw, k % kw]       # x_p shifted by (i, j)
                 if k == 0:
                     np.multiply(run, w[channels, k].reshape(per_channel), out=o)
                 else:
@@ -314,10 +323,10 @@ def _kind(node: Node):
     return type(node.leaf) if node.op == "call" else node.op
 
 
-def lower(nodes: list[Node], output: Node) -> list[Step] | None:
+def lower(nodes: list[Node], output: Node, dtype=np.float64) -> list[Step] | None:
     """The steps that compute ``output`` from ``nodes`` (those it depends on, in call order),
-    fused where a node's only reader continues it (module docstring); None for a layer kind
-    the compiler does not know."""
+    fused where a node's only reader continues it (module docstring), the weights made in
+    ``dtype``; None for a layer kind the compiler does not know."""
     readers: dict[int, list[Node]] = {node.index: [] for node in nodes}
     for node in nodes:
         for source in node.inputs:
@@ -355,9 +364,9 @@ def lower(nodes: list[Node], output: Node) -> list[Step] | None:
                     chain, pool = pooled, (pool.kernel_size, pool.stride)
                 else:
                     pool = None
-                run = _conv_step(leaf, bn, activation, pool)
+                run = _conv_step(leaf, bn, activation, pool, dtype)
             elif leaf.groups == leaf.in_channels == leaf.out_channels:
-                run = _depthwise_step(leaf, bn, activation)
+                run = _depthwise_step(leaf, bn, activation, dtype)
             else:
                 return None                          # grouped, or a depth multiplier above 1
         elif isinstance(leaf, PLANE_WISE):
@@ -392,7 +401,8 @@ class Program:
     head: str | None = None
 
 
-def compile_program(model: Module, stop: str | None = None, cut: bool = False) -> Program | None:
+def compile_program(model: Module, stop: str | None = None, cut: bool = False,
+                    dtype=np.float64) -> Program | None:
     """The program of the compiled forward up to the output of layer ``stop`` (None: the
     logits), or None: a layer kind the compiler does not know, or a ``stop`` it cannot reach.
 
@@ -417,7 +427,7 @@ def compile_program(model: Module, stop: str | None = None, cut: bool = False) -
         if not graph.complete and graph.calls[stop.split(".")[0]] != 1:
             return None                              # a shared top-level child: the head's too?
         output = graph.outputs[stop]
-    steps = lower(graph.upto(output), output)
+    steps = lower(graph.upto(output), output, dtype)
     return None if steps is None else Program(steps, output.index, head)
 
 
@@ -429,7 +439,8 @@ def compile_steps(model: Module, stop: str | None = None) -> list[Step] | None:
 
 
 def compile_forward(model: Module, threads: int | None = None, stop: str | None = None,
-                    cut: bool = False) -> Callable[[np.ndarray], np.ndarray] | None:
+                    cut: bool = False, dtype=np.float64
+                    ) -> Callable[[np.ndarray], np.ndarray] | None:
     """``forward(x)`` equal to ``model.forward(x)`` (see the module docstring), or None.
 
     With ``stop`` (a layer name), ``forward(x)`` is that layer's output instead of the logits,
@@ -437,13 +448,15 @@ def compile_forward(model: Module, threads: int | None = None, stop: str | None 
     ``cut``, only where a pass may start (:func:`compile_program`).
 
     The weights are read now, once: ``forward`` computes with them as they were at this call
-    (BatchNorm folded, kernels reshaped), whatever happens to ``model`` later. ``forward`` runs
-    chunks of :data:`CHUNK` images on ``threads`` worker threads (None:
+    (BatchNorm folded, kernels reshaped), whatever happens to ``model`` later, made in ``dtype``
+    (the inputs' dtype when it is known: another costs one more pass, at its first call).
+    ``forward`` runs chunks of :data:`CHUNK` images on ``threads`` worker threads (None:
     :func:`~numpy_gradcam.fast.workers.get_threads`, read at each call); it may be called from
     several threads at once (each thread has its own scratch arrays, which live as long as
     ``model`` does). A head left to the reference reads the weights live, at each call.
     """
-    program = compile_program(model, None if stop is None else model.resolve_layer(stop), cut)
+    program = compile_program(model, None if stop is None else model.resolve_layer(stop), cut,
+                              np.dtype(dtype))
     if program is None:
         return None
     scratch = _SCRATCH.setdefault(model, Scratch())

@@ -127,7 +127,7 @@ def trace(model: Module, x: np.ndarray, threads: int | None = None,
     start = None if start is None else model.resolve_layer(start)
     prefix = None
     if start is not None and threads > 1:
-        prefix = compile_forward(model, threads=1, stop=start, cut=True)
+        prefix = compile_forward(model, threads=1, stop=start, cut=True, dtype=x.dtype)
     if prefix is None:
         return SplitTrace(model, x, parallel_map(model.trace, chunks))
     try:

@@ -108,7 +108,7 @@ def test_flat_and_gather_layouts_give_the_convolution(C, N, H, W, kh, kw, data):
     assume(H + 2 * ph >= kh and W + 2 * pw >= kw)
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     x, weight = rng.normal(size=(C, N, H, W)), rng.normal(size=(3, C, kh, kw))
-    W2 = weight.transpose(0, 2, 3, 1).reshape(3, -1)
+    W2 = weight.reshape(3, -1)
     expected = naive_conv(x, weight, (1, 1), (ph, pw))
     for flat in (True, False):
         buffers = ConvBuffers(x.shape, x.dtype, 3, (kh, kw), (1, 1), (ph, ph, pw, pw), flat)
@@ -124,7 +124,7 @@ def test_gather_layout_with_strides_and_large_padding(stride, padding):
     (ph, pw) = padding
     buffers = ConvBuffers(x.shape, x.dtype, 4, (3, 3), stride, (ph, ph, pw, pw), flat=False)
     expected = naive_conv(x, weight, stride, padding)
-    np.testing.assert_allclose(buffers.product(x, weight.transpose(0, 2, 3, 1).reshape(4, -1)),
+    np.testing.assert_allclose(buffers.product(x, weight.reshape(4, -1)),
                                expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
 
 
