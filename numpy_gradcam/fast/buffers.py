@@ -1,11 +1,15 @@
 r"""The compiled forward's reusable arrays: per-thread scratch, and the im2col layouts.
 
 :class:`Scratch` keeps arrays from one chunk of images to the next (allocating them afresh maps
-fresh pages: the page faults nearly doubled the time of a chunk). :func:`gather_layout` is the
+fresh pages: the page faults nearly doubled the time of a chunk), in a :class:`Space` per input
+shape: each step's scratch, shared by the steps of one configuration, and the steps' outputs,
+each reused once no later step reads it (a ResNet-50 would otherwise keep every layer's output
+of the last chunk, ~1 GB at batch 8 on 224×224, for as long as the model lives).
+:func:`gather_layout` is the
 clear im2col, for any stride; :func:`flat_layout` the flat layout of
 :mod:`~numpy_gradcam.fast.compiled` (its docstring, item 2), where each kernel offset is one shift
 of a flat index; :class:`ConvBuffers` and :class:`PoolBuffers` hold one convolution's and one
-pooling's arrays for one input shape. Arrays are ``(C, N, H, W)`` (channels first).
+pooling's scratch for one input shape. Arrays are ``(C, N, H, W)`` (channels first).
 """
 
 from __future__ import annotations
@@ -17,11 +21,9 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 
 class Scratch(threading.local):
-    """Arrays reused from one chunk to the next, one set per thread and per input shape:
-    ``arrays(shape)`` is the set (a dict) for chunks of that shape, in which
-    :func:`reuse` builds each array once. At most :attr:`SHAPES` sets are kept; a new shape beyond
-    that starts afresh, so that inputs of ever new sizes do not pile up buffers for as long as
-    the model lives."""
+    """Arrays reused from one chunk to the next, one :class:`Space` per thread and per input
+    shape. At most :attr:`SHAPES` spaces are kept; a new shape beyond that starts afresh, so
+    that inputs of ever new sizes do not pile up arrays for as long as the model lives."""
 
     #: Input shapes whose arrays are kept, per thread.
     SHAPES = 4
@@ -29,20 +31,81 @@ class Scratch(threading.local):
     def __init__(self):
         self.sets: dict = {}
 
-    def arrays(self, shape) -> dict:
+    def space(self, shape) -> Space:
+        """The arrays for chunks of ``shape`` (a key: the input's shape and dtype)."""
         if shape not in self.sets:
             if len(self.sets) >= self.SHAPES:
                 self.sets.clear()
-            self.sets[shape] = {}
+            self.sets[shape] = Space()
         return self.sets[shape]
 
 
-def reuse(arrays: dict, key, build):
-    """``arrays[key]``, made by ``build()`` the first time; ``key`` names everything that shapes
-    the array."""
-    if key not in arrays:
-        arrays[key] = build()
-    return arrays[key]
+class Space:
+    """One thread's arrays for chunks of one input shape, of two kinds.
+
+    - ``private(key, build)``: scratch *within* one step (a padded input), built once with
+      ``build()``; steps with the same ``key`` share it, as they run one after the other; and
+      ``within_step(shape, dtype)``, one buffer for every step's ``cols`` or products.
+    - ``output(shape, dtype)``: an array for a step's output, which lives until the last step
+      that reads it has run. The runner counts the values that use each output array
+      (:meth:`hold`, :meth:`release`; a view counts for the array it views) and an array that
+      no value uses any more serves the next output of its shape: the space holds the most
+      outputs that are alive at once, not every step's.
+    """
+
+    def __init__(self):
+        self.arrays: dict = {}
+        self.free: dict = {}                   # (shape, dtype) -> arrays no value uses
+        self.users: dict = {}                  # id(array) -> [array, values using it]
+
+    def private(self, key, build):
+        if key not in self.arrays:
+            self.arrays[key] = build()
+        return self.arrays[key]
+
+    def within_step(self, shape, dtype) -> np.ndarray:
+        """An array of ``shape`` for what lives within one step only (``cols``, a depthwise
+        convolution's products): a view of the
+        space's one such buffer, as large as the largest asked for, so that the ``cols`` of
+        every convolution take the memory of the largest."""
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        buffer = self.arrays.get("within step")
+        if buffer is None or buffer.size < size:
+            buffer = self.arrays["within step"] = np.empty(size, dtype=np.uint8)
+        return buffer[:size].view(dtype).reshape(shape)
+
+    def output(self, shape, dtype) -> np.ndarray:
+        free = self.free.get((tuple(shape), np.dtype(dtype)))
+        array = free.pop() if free else np.empty(shape, dtype=dtype)
+        self.users[id(array)] = [array, 0]
+        return array
+
+    def _entry(self, value):
+        while isinstance(value, np.ndarray) and value.base is not None:
+            value = value.base                                      # a view: its array
+        return self.users.get(id(value))
+
+    def hold(self, value) -> None:
+        """One more value uses ``value``'s array (if it is an output array of this space)."""
+        entry = self._entry(value)
+        if entry is not None:
+            entry[1] += 1
+
+    def release(self, value) -> None:
+        """One value fewer uses ``value``'s array; unused, it serves the next output."""
+        entry = self._entry(value)
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] <= 0:
+                array = entry[0]
+                del self.users[id(array)]
+                self.free.setdefault((array.shape, array.dtype), []).append(array)
+
+    def release_all(self) -> None:
+        """The chunk is done: every output array serves the next chunk."""
+        for array, _ in list(self.users.values()):
+            self.free.setdefault((array.shape, array.dtype), []).append(array)
+        self.users.clear()
 
 
 def gather_layout(C, N, H, W, kernel, stride, padding, dtype):
@@ -87,55 +150,58 @@ def flat_layout(C, N, H, W, kernel, padding, dtype):
 
 
 class ConvBuffers:
-    """One convolution's arrays for one input shape: ``interior`` (the input goes there),
-    ``windows`` (``(C, kh, kw, *grid)``, the view that ``cols`` copies), ``out`` ``(F, M)``
-    (the product) and its view ``z`` ``(F, N, Ho, Wo)``; with a fused max-pool, ``pool``
-    (:class:`PoolBuffers` of ``z``). ``padding`` is ``(top, bottom, left, right)``; the flat
-    layout needs ``top = bottom`` and ``left = right``.
-
-    ``cols`` ``(C, kh, kw, *grid)``, seen as ``(C·kh·kw, M)``, is scratch within one product:
-    ``cols_of(shape)`` gives it (by default a new array), so that convolutions of one shape can
-    share it; None for a convolution that reads ``windows`` itself (the depthwise one).
+    """One convolution's scratch for one input shape: ``interior`` (the input goes there),
+    ``windows`` (``(C, kh, kw, *grid)``, the view that ``cols`` copies) and ``z_of(out)``, which
+    views the product ``out`` ``(F, M)`` as the output ``(F, N, Ho, Wo)``. ``padding`` is
+    ``(top, bottom, left, right)``; the flat layout needs ``top = bottom`` and ``left = right``.
     """
 
-    def __init__(self, shape, dtype, F, kernel, stride, padding, flat, pool=None,
-                 cols_of=None):
+    def __init__(self, shape, dtype, kernel, stride, padding, flat):
         C, N, H, W = shape
         if flat:
             top, _, left, _ = padding
-            self.interior, self.windows, z_of = flat_layout(C, N, H, W, kernel, (top, left),
-                                                            dtype)
+            self.interior, self.windows, self.z_of = flat_layout(C, N, H, W, kernel,
+                                                                 (top, left), dtype)
         else:
-            self.interior, self.windows, z_of = gather_layout(C, N, H, W, kernel, stride,
-                                                              padding, dtype)
-        cols_of = cols_of or (lambda cols_shape: np.empty(cols_shape, dtype=dtype))
-        self.cols = cols_of(self.windows.shape)                    # (C, kh, kw, *grid)
-        self.cols_2d = None if self.cols is None else \
-            self.cols.reshape(np.prod(self.windows.shape[:3]), -1)  # (C·kh·kw, M)
-        self.out = np.empty((F, np.prod(self.windows.shape[3:])), dtype=dtype)
-        self.z = z_of(self.out)
-        self.pool = None if pool is None else PoolBuffers(self.z, *pool)
+            self.interior, self.windows, self.z_of = gather_layout(C, N, H, W, kernel, stride,
+                                                                   padding, dtype)
+        self.grid = self.windows.shape[3:]                         # (L,) or (N, Ho, Wo)
+        self.M = int(np.prod(self.grid))                           # columns of the product
 
-    def product(self, x, W2):
-        """``z = W2 @ cols(x)`` ``(F, N, Ho, Wo)``, without the bias."""
+    def product(self, x, W2, out=None, cols=None):
+        """``z = W2 @ cols(x)`` ``(F, N, Ho, Wo)``, without the bias, a view of ``out``
+        ``(F, M)``; ``cols`` ``(C·kh·kw, M)`` is scratch within the product (each by default a
+        new array)."""
         np.copyto(self.interior, x)
-        np.copyto(self.cols, self.windows)
-        np.matmul(W2, self.cols_2d, out=self.out)
-        return self.z
+        K = int(np.prod(self.windows.shape[:3]))
+        cols = np.empty((K, self.M), dtype=x.dtype) if cols is None else cols
+        np.copyto(cols.reshape(self.windows.shape), self.windows)
+        out = np.empty((len(W2), self.M), dtype=x.dtype) if out is None else out
+        np.matmul(W2, cols, out=out)
+        return self.z_of(out)
 
 
 class PoolBuffers:
     """The windows of a pooling over ``x`` ``(C, N, H, W)``, first over their rows, then over their
-    columns: ``reduce(np.maximum)`` or ``reduce(np.add)`` fills ``out`` ``(C, N, Ho, Wo)``."""
+    columns: ``reduce(np.maximum)`` or ``reduce(np.add)`` fills ``out`` ``(C, N, Ho, Wo)``
+    (``rows`` ``(C, N, Ho, W)`` and ``out`` given, or new arrays)."""
 
-    def __init__(self, x, kernel, stride):
+    def __init__(self, x, kernel, stride, rows=None, out=None):
         (kh, kw), (sh, sw) = kernel, stride
         C, N, H, W = x.shape
         Ho, Wo = (H - kh) // sh + 1, (W - kw) // sw + 1
-        self.rows = np.empty((C, N, Ho, W), dtype=x.dtype)
-        self.out = np.empty((C, N, Ho, Wo), dtype=x.dtype)
+        self.rows = np.empty((C, N, Ho, W), dtype=x.dtype) if rows is None else rows
+        self.out = np.empty((C, N, Ho, Wo), dtype=x.dtype) if out is None else out
         self.row_views = [x[:, :, i:i + sh * (Ho - 1) + 1:sh] for i in range(kh)]
         self.column_views = [self.rows[..., j:j + sw * (Wo - 1) + 1:sw] for j in range(kw)]
+
+    @staticmethod
+    def shapes(shape, kernel, stride):
+        """``(rows, out)``: the shapes of the two arrays for an input of ``shape``."""
+        (kh, kw), (sh, sw) = kernel, stride
+        C, N, H, W = shape
+        Ho, Wo = (H - kh) // sh + 1, (W - kw) // sw + 1
+        return (C, N, Ho, W), (C, N, Ho, Wo)
 
     def reduce(self, combine):
         _combine(self.row_views, combine, self.rows)

@@ -111,7 +111,7 @@ def test_flat_and_gather_layouts_give_the_convolution(C, N, H, W, kh, kw, data):
     W2 = weight.reshape(3, -1)
     expected = naive_conv(x, weight, (1, 1), (ph, pw))
     for flat in (True, False):
-        buffers = ConvBuffers(x.shape, x.dtype, 3, (kh, kw), (1, 1), (ph, ph, pw, pw), flat)
+        buffers = ConvBuffers(x.shape, x.dtype, (kh, kw), (1, 1), (ph, ph, pw, pw), flat)
         for _ in range(2):                                  # the buffers are reused
             np.testing.assert_allclose(buffers.product(x, W2), expected, rtol=1e-12,
                                        atol=1e-12 * np.abs(expected).max(), err_msg=f"{flat=}")
@@ -122,7 +122,7 @@ def test_gather_layout_with_strides_and_large_padding(stride, padding):
     rng = np.random.default_rng(7)
     x, weight = rng.normal(size=(2, 3, 9, 8)), rng.normal(size=(4, 2, 3, 3))
     (ph, pw) = padding
-    buffers = ConvBuffers(x.shape, x.dtype, 4, (3, 3), stride, (ph, ph, pw, pw), flat=False)
+    buffers = ConvBuffers(x.shape, x.dtype, (3, 3), stride, (ph, ph, pw, pw), flat=False)
     expected = naive_conv(x, weight, stride, padding)
     np.testing.assert_allclose(buffers.product(x, weight.reshape(4, -1)),
                                expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
@@ -154,6 +154,13 @@ def test_threads_give_the_serial_result():
     np.testing.assert_allclose(serial, model.forward(x), rtol=1e-5, atol=1e-5)
 
 
+def _held(scratch) -> dict:
+    """The ids of every array and scratch object held in this thread's spaces, per shape."""
+    return {shape: {id(a) for a in [*space.arrays.values(),
+                                     *(a for free in space.free.values() for a in free)]}
+            for shape, space in scratch.sets.items()}
+
+
 def test_a_model_keeps_its_scratch_across_compiles_but_not_its_weights():
     """A second compile reuses the first one's buffers (no fresh memory per call) and still
     computes with the weights of the moment: nothing weight-dependent lives in the scratch."""
@@ -164,19 +171,18 @@ def test_a_model_keeps_its_scratch_across_compiles_but_not_its_weights():
     model = tinycnn_gap(seed=6)
     x = np.random.default_rng(2).random((CHUNK + 1, 3, 64, 64))
     compile_forward(model, threads=1)(x)
-    sets = compiled._SCRATCH[model].sets
-    buffers = {shape: dict(arrays) for shape, arrays in sets.items()}
+    buffers = _held(compiled._SCRATCH[model])
     for name in ("conv1", "bn4", "fc"):                    # new weights, biases, BN statistics
         for array in model.layers[name].params.values():
             array += 0.5
     again = compile_forward(model, threads=1)(x)
-    assert compiled._SCRATCH[model].sets == buffers              # the same buffer objects
+    assert _held(compiled._SCRATCH[model]) == buffers            # the same buffer objects
     np.testing.assert_allclose(again, model.forward(x), rtol=1e-12,
                                atol=1e-12 * np.abs(again).max())
-    held = len(compiled._SCRATCH)
+    count = len(compiled._SCRATCH)
     del model
     gc.collect()
-    assert len(compiled._SCRATCH) == held - 1                    # dropped with the model
+    assert len(compiled._SCRATCH) == count - 1                   # dropped with the model
 
 
 def test_inputs_of_ever_new_sizes_keep_the_scratch_bounded():

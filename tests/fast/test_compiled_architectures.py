@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from numpy_gradcam import fast, nn
-from numpy_gradcam.fast.buffers import ConvBuffers
+from numpy_gradcam.fast.buffers import Space
 from numpy_gradcam.fast.compiled import compile_forward, compile_program
 from numpy_gradcam.fast.graph import capture
 from numpy_gradcam.models import build
@@ -119,18 +119,13 @@ def test_the_depthwise_step_is_the_depthwise_convolution(stride, size, monkeypat
     expected = np.concatenate([naive_conv(xp[c:c + 1], weight[c:c + 1], stride, (0, 0))
                                for c in range(C)]) + bias[:, None, None, None]
     monkeypatch.setattr(compiled, "DEPTHWISE_NUMBERS", 3 * expected[0].size)   # 2 blocks
-    close(compiled._depthwise_step(conv)(x, {}, "key"), expected, 1e-12)
+    close(compiled._depthwise_step(conv)(x, Space()), expected, 1e-12)
 
 
-def test_conv_buffers_share_cols_when_asked():
-    """Two convolutions of one shape take one cols array from cols_of."""
-    made = {}
-
-    def cols_of(shape):
-        return made.setdefault(shape, np.empty(shape))
-
-    a = ConvBuffers((2, 1, 5, 5), np.float64, 3, (3, 3), (1, 1), (1, 1, 1, 1), True,
-                    cols_of=cols_of)
-    b = ConvBuffers((2, 1, 5, 5), np.float64, 4, (3, 3), (1, 1), (1, 1, 1, 1), True,
-                    cols_of=cols_of)
-    assert a.cols is b.cols and len(made) == 1
+def test_the_cols_of_every_convolution_share_one_buffer():
+    """Space.within_step: one buffer, grown to the largest shape asked for, viewed in each."""
+    space = Space()
+    small, large = space.within_step((2, 3), np.float32), space.within_step((4, 5), np.float64)
+    again = space.within_step((3, 2), np.float32)
+    assert small.shape == (2, 3) and large.shape == (4, 5) and again.dtype == np.float32
+    assert np.shares_memory(large, again) and space.arrays["within step"].nbytes == 4 * 5 * 8
