@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from .. import _validate
 from ..cam import blending, colormaps
 from ..cam.methods import METHODS
+from ..cam.methods.cam import cam_head
 from ..datasets import CLASS_NAMES, has_cue, make_biased
 from ..evaluation import bias, report, suite
 from ..evaluation.baselines import BASELINES
@@ -70,13 +71,24 @@ def add_parser(subparsers):
     return parser
 
 
-def parse_methods(text: str, model_name: str) -> list[str]:
-    """``"all"`` or a comma list, checked against the registry and the baselines."""
+def parse_methods(text: str, model) -> list[str]:
+    """``"all"`` or a comma list, checked against the registry and the baselines; ``"all"``
+    leaves out CAM for a model without a GAP → linear head after its target layer."""
     accepted = (*METHODS, *BASELINES)
     if text == "all":
-        names = [m for m in METHODS if not (m == "cam" and model_name != "tinycnn-gap")]
+        names = [m for m in METHODS if m != "cam" or _cam_problem(model) is None]
         return names + list(BASELINES)
     return comma_list(text, "--methods", accepted)
+
+
+def _cam_problem(model) -> str | None:
+    """Why CAM cannot explain ``model`` at its target layer (the error of ``cam_head``), or
+    None when it can."""
+    try:
+        cam_head(model, model.target_layer)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def parse_metrics(text: str) -> list[str]:
@@ -129,10 +141,11 @@ def run(args) -> int:
     if args.curve_n is not None:
         _validate.positive_int(args.curve_n, "--curve-n")
     metrics = parse_metrics(args.metrics)
-    methods = parse_methods(args.methods, args.model)
-    if "cam" in methods and args.model != "tinycnn-gap":
-        raise ValueError(f"method 'cam' needs a GAP→linear head (tinycnn-gap); {args.model} "
-                         f"has none: leave it out of --methods")
+    model = load_model(args.model)
+    methods = parse_methods(args.methods, model)
+    if "cam" in methods and _cam_problem(model) is not None:
+        raise ValueError(f"--methods cam cannot explain {args.model}: {_cam_problem(model)}; "
+                         f"leave it out of --methods")
     limits = parse_limits(args.limit, methods)
     files = outputs(args.out, metrics)
     existing = [str(f) for f in files if f.exists()]
@@ -140,7 +153,6 @@ def run(args) -> int:
         raise FileExistsError(f"--out already holds {', '.join(existing)}; use --force to "
                               f"replace them")
     args.out.mkdir(parents=True, exist_ok=True)
-    model = load_model(args.model)
     progress = not args.quiet
     scored = [m for m in metrics if m in suite.COLUMNS]
     if scored:
@@ -164,7 +176,7 @@ def run(args) -> int:
 def write_results(args, model, result, metrics, limits) -> None:
     rows, columns = suite.summarize(result["values"], metrics)
     notes = {m: f"run on the first {k} images only (slow)" for m, k in limits.items()}
-    if "cam" not in rows and args.model != "tinycnn-gap" and args.methods == "all":
+    if "cam" not in rows and args.methods == "all" and _cam_problem(model) is not None:
         notes["cam"] = f"not applicable: {args.model} has no GAP→linear head"
     head = (f"# Evaluation of {args.model}\n\n"
             f"`numpy-gradcam evaluate --model {args.model} --n {args.n} --seed {args.seed}"

@@ -11,6 +11,7 @@ from .batchnorm import BatchNorm2d
 from .conv import Conv2d
 from .dropout import Dropout
 from .flatten import Flatten
+from .head import GapHead
 from .identity import Identity
 from .layer import Layer
 from .linear import Linear
@@ -28,6 +29,7 @@ __all__ = [
     "Conv2d",
     "Dropout",
     "Flatten",
+    "GapHead",
     "GlobalAvgPool2d",
     "Identity",
     "Layer",

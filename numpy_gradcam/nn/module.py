@@ -95,6 +95,11 @@ class Module:
     #: (unpadded pooling, e.g. VGG's five 2×2 max-pools: 32×32); None when any size runs.
     min_size: tuple[int, int] | None = None
 
+    #: The global-average-pool → linear head that CAM reads (:class:`~numpy_gradcam.nn.head.
+    #: GapHead`), declared by an architecture whose head its children's order cannot show;
+    #: None: none declared (a Sequential's children show it: :mod:`numpy_gradcam.nn.head`).
+    gap_head = None
+
     def __init__(self, class_names=None, target_layer=None):
         self.children: dict[str, Layer | Module] = {}
         self.class_names = None if class_names is None else tuple(class_names)
@@ -255,9 +260,10 @@ class Module:
         :meth:`forward_with` is replayed, descending into the modules that hold ``layer``: the
         calls before ``layer``'s are skipped (in a chain, as the part of every architecture here
         before its stages and their blocks is, their values feed only ``layer``), ``layer``'s
-        first call gives ``A``, and the calls after it run and are recorded (so are the outputs
-        of the modules that hold ``layer``). A ``layer`` inside a residual branch is refused:
-        the branch's sum needs the block's input as well.
+        call gives ``A``, and the calls after it run and are recorded (so are the outputs of the
+        modules that hold ``layer``). Refused, with an error that says why: a ``layer`` inside a
+        residual branch (the branch's sum needs the block's input as well), and a ``layer``
+        called more than once (a trace records its last call, and ``A`` would replace another).
         """
         layer = self.resolve_layer(layer)
         # Non-finite A is let through, as trace() lets it through from x: the logits then
@@ -268,6 +274,11 @@ class Module:
         def replay(module, path):
             def run(name, v):
                 dotted, child = _join(path, name), module.children[name]
+                if reached and dotted == layer:
+                    raise ValueError(f"a pass cannot start at {layer!r}: it is called more than "
+                                     f"once in a forward pass (one module used twice), and a "
+                                     f"pass replaces one call's output; start at a layer "
+                                     f"called once, such as the block or stage that holds it")
                 if reached:
                     return self._record(trace, dotted, child, v, False)
                 if dotted == layer:
@@ -285,7 +296,8 @@ class Module:
         except (TypeError, AttributeError) as error:              # a skipped value was used
             raise ValueError(f"a pass cannot start at {layer!r}: the forward before it is not a "
                              f"chain of calls (inside a residual branch, the block's sum needs "
-                             f"its input as well); start at the block or stage that holds it"
+                             f"its input as well; or a module called twice, whose first call "
+                             f"is there); start at the block or stage that holds it"
                              ) from error
         return trace
 

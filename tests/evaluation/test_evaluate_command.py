@@ -30,3 +30,13 @@ def test_writes_the_tables_and_plots_and_refuses_to_overwrite(tmp_path, capsys):
 def test_bad_arguments_give_one_line_errors(tmp_path, capsys, extra, message):
     assert main(SMALL + ["--out", str(tmp_path)] + extra) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name, has_cam", [("tinycnn-gap", True), ("tinycnn-biased", True),
+                                           ("tinycnn-fc", False)])
+def test_all_methods_hold_cam_where_the_model_has_a_gap_head(name, has_cam):
+    """Read off the model's head (tinycnn-biased has one too), not off a list of names."""
+    from numpy_gradcam.commands.evaluate import parse_methods
+    from numpy_gradcam.models import load_model
+
+    assert ("cam" in parse_methods("all", load_model(name))) == has_cam

@@ -218,3 +218,25 @@ def test_a_state_that_does_not_fit_names_every_mismatch():
         assert part in message, part
     for key, value in model.state_dict().items():
         np.testing.assert_array_equal(value, before[key])
+
+
+def test_a_pass_cannot_start_at_a_module_called_twice():
+    """A trace records a module's last call; a pass that starts there would replace another
+    (its first): refused with an error that says so, as EfficientNet-Lite's one _swish is."""
+
+    class Twice(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.add("act", nn.ReLU())
+            self.add("conv", nn.Conv2d(2, 2, 1, rng=1))
+            self.add("gap", nn.GlobalAvgPool2d())
+
+        def forward_with(self, x, run):
+            return run("gap", run("act", run("conv", run("act", x))))
+
+    model = Twice()
+    A = np.random.default_rng(0).random((1, 2, 3, 3))
+    with pytest.raises(ValueError, match="'act': it is called more than once"):
+        model.forward_from("act", A)
+    np.testing.assert_allclose(model.forward_from("conv", A - 0.5),        # gap(relu(A))
+                               np.maximum(A - 0.5, 0).mean(axis=(2, 3)))
