@@ -169,13 +169,16 @@ class ConvBuffers:
         self.M = int(np.prod(self.grid))                           # columns of the product
 
     def product(self, x, W2, out=None, cols=None):
-        """``z = W2 @ cols(x)`` ``(F, N, Ho, Wo)``, without the bias, a view of ``out``
-        ``(F, M)``; ``cols`` ``(C·kh·kw, M)`` is scratch within the product (each by default a
-        new array)."""
+        """``z = W2 @ cols(x)`` ``(F, N, Ho, Wo)``, a view of ``out`` ``(F, M)``; ``cols``
+        ``(C·kh·kw, M)`` is scratch within the product (each by default a new array). ``W2``
+        ``(F, C·kh·kw)``, or ``(F, C·kh·kw + 1)`` with the bias as its last column: ``cols``
+        then has a last row of ones, and ``z`` includes the bias."""
         np.copyto(self.interior, x)
         K = int(np.prod(self.windows.shape[:3]))
-        cols = np.empty((K, self.M), dtype=x.dtype) if cols is None else cols
-        np.copyto(cols.reshape(self.windows.shape), self.windows)
+        cols = np.empty((W2.shape[1], self.M), dtype=x.dtype) if cols is None else cols
+        np.copyto(cols[:K].reshape(self.windows.shape), self.windows)
+        if W2.shape[1] == K + 1:
+            cols[K] = 1
         out = np.empty((len(W2), self.M), dtype=x.dtype) if out is None else out
         np.matmul(W2, cols, out=out)
         return self.z_of(out)

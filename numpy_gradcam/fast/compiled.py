@@ -78,6 +78,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -166,22 +167,25 @@ def _bn_affine(bn: BatchNorm2d):
     return s, bn.params["bias"] - bn.buffers["running_mean"] * s
 
 
-def _folded(conv: Conv2d, bn: BatchNorm2d | None, dtype) -> tuple[dict, dict]:
+def _folded(conv: Conv2d, bn: BatchNorm2d | None, dtype, bias_column=False):
     """``conv``'s weight ``(F, C/G·kh·kw)`` (the order of ``cols``) and bias ``(F,)`` with
     ``bn`` folded in (module docstring, 3), made in ``dtype`` in one pass over the weight (this
-    runs at every compile: every ``fast.trace``). Each is a dict ``{dtype: array}`` for
+    runs at every compile: every ``fast.trace``); with ``bias_column`` the weight is ``(F,
+    C/G·kh·kw + 1)``, the bias its last column. Each is a dict ``{dtype: array}`` for
     :func:`_cast`, which makes another dtype from it when a call needs one."""
     weight = conv.params["weight"]
     weight = weight.reshape(len(weight), -1)
     bias = conv.params.get("bias")
     bias = np.zeros(len(weight)) if bias is None else bias
-    W = np.empty(weight.shape, dtype=dtype)
+    W = np.empty((len(weight), weight.shape[1] + bias_column), dtype=dtype)
     if bn is None:
-        np.copyto(W, weight)
+        np.copyto(W[:, :weight.shape[1]], weight)
     else:
         s, t = _bn_affine(bn)
-        np.multiply(weight, s[:, None], out=W)
+        np.multiply(weight, s[:, None], out=W[:, :weight.shape[1]])
         bias = t + s * bias
+    if bias_column:
+        W[:, -1] = bias
     return {W.dtype: W}, {W.dtype: np.asarray(bias, dtype=dtype)}
 
 
@@ -190,8 +194,9 @@ def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64):
     stride)``) the max-pool, the bias and the activation, in the cheaper order of the module
     docstring (4)."""
     dtype = np.dtype(dtype)
-    casts_W, casts_b = _folded(conv, bn, dtype)                 # columns in (c, i, j) order
+    casts_W, casts_b = _folded(conv, bn, dtype, bias_column=True)   # columns (c, i, j), bias
     F, C, kh, kw = conv.params["weight"].shape
+    K = C * kh * kw
 
     def step(x, space):
         padding = _padding(conv, x.shape[2:])
@@ -203,19 +208,21 @@ def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64):
         if (kh, kw, *conv.stride, *padding) == (1, 1, 1, 1, 0, 0, 0, 0) and pool is None:
             # A pointwise convolution: the input is its own cols, (C, N·H·W).
             out = space.output((F, x[0].size), x.dtype)
-            np.matmul(W, np.ascontiguousarray(x).reshape(C, -1), out=out)
+            np.matmul(W[:, :K], np.ascontiguousarray(x).reshape(C, -1), out=out)
             return _activate(np.add(out, b, out=out), activation).reshape(F, *x.shape[1:])
         top, bottom, left, right = padding
         flat = conv.stride == (1, 1) and top == bottom < kh and left == right < kw
         config = (x.shape, x.dtype, (kh, kw), conv.stride, padding, flat)
         buffers = space.private(("conv", config), lambda: ConvBuffers(*config))
         out = space.output((F, buffers.M), x.dtype)
-        z = buffers.product(x, W, out, space.within_step((C * kh * kw, buffers.M), x.dtype))
         if pool is None:
-            # The bias and the activation go over the whole product: the outputs at the flat
-            # layout's padding positions, which z leaves out, cost less than z's short rows.
-            _activate(np.add(out, b, out=out), activation)
+            # The bias is the product's last column of W against a row of ones in cols; the
+            # activation goes over the whole product: the outputs at the flat layout's padding
+            # positions, which z leaves out, cost less than z's short rows.
+            z = buffers.product(x, W, out, space.within_step((K + 1, buffers.M), x.dtype))
+            _activate(out, activation)
             return z
+        z = buffers.product(x, W[:, :K], out, space.within_step((K, buffers.M), x.dtype))
         rows, pooled = PoolBuffers.shapes(z.shape, *pool)
         y = PoolBuffers(z, *pool, rows=space.private(("rows", rows), lambda: np.empty(
             rows, x.dtype)), out=space.output(pooled, x.dtype)).reduce(np.maximum)
@@ -354,7 +361,7 @@ def lower(nodes: list[Node], output: Node, dtype=np.float64) -> list[Step] | Non
         leaf, chain = node.leaf, [node]
         if node.op == "add":
             chain = then(chain, ACTIVATIONS)
-            run = _add_step(_activation(chain))
+            make = partial(_add_step, _activation(chain))
         elif isinstance(leaf, Conv2d):
             chain = then(then(chain, (BatchNorm2d,)), ACTIVATIONS)
             bn = next((n.leaf for n in chain if isinstance(n.leaf, BatchNorm2d)), None)
@@ -366,26 +373,30 @@ def lower(nodes: list[Node], output: Node, dtype=np.float64) -> list[Step] | Non
                     chain, pool = pooled, (pool.kernel_size, pool.stride)
                 else:
                     pool = None
-                run = _conv_step(leaf, bn, activation, pool, dtype)
+                make = partial(_conv_step, leaf, bn, activation, pool, dtype)
             elif leaf.groups == leaf.in_channels == leaf.out_channels:
-                run = _depthwise_step(leaf, bn, activation, dtype)
+                make = partial(_depthwise_step, leaf, bn, activation, dtype)
             else:
                 return None                          # grouped, or a depth multiplier above 1
         elif isinstance(leaf, PLANE_WISE):
-            run = _plane_step(leaf)
+            make = partial(_plane_step, leaf)
         elif isinstance(leaf, BatchNorm2d):
-            run = _bn_step(leaf)
+            make = partial(_bn_step, leaf)
         elif isinstance(leaf, GlobalAvgPool2d):
-            run = _gap
+            make = partial(lambda: _gap)
         elif isinstance(leaf, Flatten):
-            run = _flatten
+            make = partial(lambda: _flatten)
         elif isinstance(leaf, Linear):
-            run = _linear_step(leaf)
+            make = partial(_linear_step, leaf)
         else:
             return None
         fused.update(n.index for n in chain)
-        steps.append(Step(run, tuple(source.index for source in node.inputs), chain[-1].index))
-    return steps
+        steps.append((make, tuple(source.index for source in node.inputs), chain[-1].index))
+    # Each step made on the workers: a convolution's folds one weight, memory-bound, and the
+    # folds are the compile's whole cost (~20 ms of a resnet18's at every fast.trace).
+    runs = parallel_map(lambda step: step[0](), steps)
+    return [Step(run, inputs, output) for run, (_, inputs, output) in zip(runs, steps,
+                                                                          strict=True)]
 
 
 def _activation(chain: list[Node]):
