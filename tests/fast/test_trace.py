@@ -132,14 +132,31 @@ def test_the_default_is_the_usable_cores_or_the_environment(monkeypatch):
         fast.get_threads()
 
 
-def test_blas_is_held_to_one_thread_while_the_package_computes():
+def _blas_threads():
     threadpoolctl = pytest.importorskip("threadpoolctl")
+    return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+            if lib["user_api"] == "blas"]
 
-    def blas_threads():
-        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
-                if lib["user_api"] == "blas"]
 
-    before = blas_threads()
-    inside = fast.parallel_map(lambda _: blas_threads(), range(2), workers=2)
+def test_blas_is_held_to_one_thread_while_the_package_computes():
+    before = _blas_threads()
+    inside = fast.parallel_map(lambda _: _blas_threads(), range(2), workers=2)
     assert inside == [[1] * len(before)] * 2
-    assert blas_threads() == before                                  # given back afterwards
+    assert _blas_threads() == before                                 # given back afterwards
+
+
+def test_a_lone_item_gives_the_threads_to_blas_and_runs_its_own_sections_serially():
+    """A batch of one image: BLAS gets the two threads, in the caller's thread, and a section
+    the item starts runs serially (one thread, BLAS not multiplied)."""
+    import threading
+
+    before = _blas_threads()
+
+    def item(_):
+        nested = fast.parallel_map(lambda _: threading.current_thread(), range(2))
+        return _blas_threads(), fast.get_threads(), threading.current_thread(), nested
+
+    [(blas, threads, thread, nested)] = fast.parallel_map(item, [0], workers=2)
+    assert blas == [2] * len(before) and threads == 1
+    assert thread is threading.current_thread() and set(nested) == {thread}
+    assert _blas_threads() == before
