@@ -187,23 +187,27 @@ class ConvBuffers:
 class PoolBuffers:
     """The windows of a pooling over ``x`` ``(C, N, H, W)``, first over their rows, then over their
     columns: ``reduce(np.maximum)`` or ``reduce(np.add)`` fills ``out`` ``(C, N, Ho, Wo)``
-    (``rows`` ``(C, N, Ho, W)`` and ``out`` given, or new arrays)."""
+    (``rows`` ``(C, N, Ho, W)`` and ``out`` given, or new arrays).
 
-    def __init__(self, x, kernel, stride, rows=None, out=None):
-        (kh, kw), (sh, sw) = kernel, stride
-        C, N, H, W = x.shape
-        Ho, Wo = (H - kh) // sh + 1, (W - kw) // sw + 1
-        self.rows = np.empty((C, N, Ho, W), dtype=x.dtype) if rows is None else rows
-        self.out = np.empty((C, N, Ho, Wo), dtype=x.dtype) if out is None else out
-        self.row_views = [x[:, :, i:i + sh * (Ho - 1) + 1:sh] for i in range(kh)]
-        self.column_views = [self.rows[..., j:j + sw * (Wo - 1) + 1:sw] for j in range(kw)]
+    ``padding`` ``(ph, pw)`` adds nothing to copy: the padded positions are left out of each
+    window (what ``-inf`` padding does for a maximum and zero padding for a sum), kernel offset
+    ``i`` reaching only the outputs ``o`` with ``0 <= o·s + i - p < H``.
+    """
+
+    def __init__(self, x, kernel, stride, padding=(0, 0), rows=None, out=None):
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+        rows_shape, out_shape = self.shapes(x.shape, kernel, stride, padding)
+        self.rows = np.empty(rows_shape, dtype=x.dtype) if rows is None else rows
+        self.out = np.empty(out_shape, dtype=x.dtype) if out is None else out
+        self.row_views = _window_views(x, self.rows, 2, kh, sh, ph)
+        self.column_views = _window_views(self.rows, self.out, 3, kw, sw, pw)
 
     @staticmethod
-    def shapes(shape, kernel, stride):
+    def shapes(shape, kernel, stride, padding=(0, 0)):
         """``(rows, out)``: the shapes of the two arrays for an input of ``shape``."""
-        (kh, kw), (sh, sw) = kernel, stride
+        (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
         C, N, H, W = shape
-        Ho, Wo = (H - kh) // sh + 1, (W - kw) // sw + 1
+        Ho, Wo = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
         return (C, N, Ho, W), (C, N, Ho, Wo)
 
     def reduce(self, combine):
@@ -211,12 +215,37 @@ class PoolBuffers:
         return _combine(self.column_views, combine, self.out)
 
 
+def _window_views(x, out, axis, k, s, p) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(out part, x part)`` for each kernel offset ``i`` along ``axis``: the outputs ``o``
+    whose window holds ``x[o·s + i - p]``, and those inputs; an offset that reaches every output
+    first, if there is one."""
+    L, Lo = x.shape[axis], out.shape[axis]
+    views = []
+    for i in range(k):
+        lo = max(0, -(-(p - i) // s))                               # ⌈(p - i) / s⌉
+        hi = min(Lo, (L - 1 - i + p) // s + 1)
+        if hi <= lo:
+            continue
+        start = lo * s + i - p
+        pick = [slice(None)] * x.ndim
+        pick[axis] = slice(start, start + s * (hi - lo - 1) + 1, s)
+        part = [slice(None)] * out.ndim
+        part[axis] = slice(lo, hi)
+        views.append((out[tuple(part)], x[tuple(pick)]))
+    views.sort(key=lambda view: view[0].shape[axis] < Lo)           # whole ones first
+    return views
+
+
 def _combine(views, combine, out):
-    """``combine`` (``np.maximum`` or ``np.add``) of all ``views``, written into ``out``."""
-    if len(views) == 1:
-        np.copyto(out, views[0])
-        return out
-    combine(views[0], views[1], out=out)
-    for view in views[2:]:
-        combine(out, view, out=out)
+    """``combine`` (``np.maximum`` or ``np.add``) of all ``views`` ``(out part, x part)``,
+    written into ``out``: the first, if it covers all of ``out``, is copied; else ``out``
+    starts at ``combine``'s identity."""
+    first, rest = views[0], views[1:]
+    if first[0].shape == out.shape:
+        np.copyto(out, first[1])
+    else:
+        out.fill(-np.inf if combine is np.maximum else 0)
+        rest = views
+    for part, view in rest:
+        combine(part, view, out=part)
     return out

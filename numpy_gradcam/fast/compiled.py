@@ -28,27 +28,27 @@ the nodes to *steps*, several nodes to one step where they fuse:
    large as the kernel, take the plain im2col (the clear version,
    :func:`~numpy_gradcam.fast.buffers.gather_layout`); the
    tests compare both with a convolution computed by its definition.
-3. **BatchNorm folded into the convolution.** At inference BatchNorm is ``y = s·x + t`` per
-   channel, so ``BN(conv(x)) = conv'(x)`` with weight ``s_f W_f`` and bias ``s_f b_f + t_f``.
-   The activation after it (ReLU, ReLU6), and the ReLU after a residual sum, run in place on
-   the step's own output. A 1×1 convolution without stride or padding needs no ``cols``: its
-   input is already ``(C, N·H·W)``. A depthwise convolution has no matrix product worth the
-   name: it is ``kh·kw`` shifted copies of the input (``windows``), each times its per-channel
-   weight, a block of channels at a time so that the passes stay in cache.
-4. **Max-pooling before the bias and the ReLU.** For a max-pool after a convolution (with or
-   without a ReLU between them), ``g(z) = z + b`` and ``g(z) = ReLU(z + b)`` are
-   nondecreasing, and so are their floating-point versions (rounding to nearest is monotone),
-   hence
+3. **BatchNorm and the bias folded into the product.** At inference BatchNorm is ``y = s·x +
+   t`` per channel, so ``BN(conv(x)) = conv'(x)`` with weight ``s_f W_f`` and bias ``s_f b_f +
+   t_f``; the bias is then one more column of ``W`` against a row of ones in ``cols``, so the
+   product holds it. The activation after it (ReLU, ReLU6), and the ReLU after a residual sum,
+   run in place on the step's own output. A 1×1 convolution without stride or padding needs no
+   ``cols``: its input is already ``(C, N·H·W)``. A depthwise convolution has no matrix
+   product worth the name: it is ``kh·kw`` shifted copies of the input (``windows``), each
+   times its per-channel weight, a block of channels at a time so that the passes stay in
+   cache.
+4. **Max-pooling before the activation.** For a max-pool after a convolution (with or without
+   a ReLU or ReLU6 between them), the activation ``g`` is nondecreasing, and so is its
+   floating-point version, hence
 
    .. math::
 
        \max_{u \in P} g(z_u) = g\big(\max_{u \in P} z_u\big)
 
-   *exactly*: the bias and the ReLU run on the pooled map, ``kh·kw`` times smaller. Pooling is
-   separable, a maximum (or sum) over the window's rows and then over its columns. (The bias
-   and the activation's bounds are broadcast: NumPy 2's loops for a broadcast operand are as
-   fast as for a full one, measured here at 0.10 ms against 0.23 for a ``(64, 4, 56, 56)``
-   float32 ``add``; NumPy 1's were 3–4× slower.)
+   *exactly*: the activation runs on the pooled map, ``kh·kw`` times smaller (``s²`` for the
+   ResNet stem's 3×3 pool with stride 2). Pooling is separable, a maximum over the window's
+   rows and then over its columns; a padded pool copies nothing, each kernel offset reaching
+   only the outputs whose window holds an input pixel there (``-inf`` padding, PyTorch's).
 5. **Cache-sized chunks on worker threads.** The batch is cut into chunks of :data:`CHUNK`
    images, small enough that a chunk's arrays stay in the processor's caches, and the chunks
    are spread over the worker threads (:mod:`~numpy_gradcam.fast.workers`, one BLAS thread
@@ -190,9 +190,9 @@ def _folded(conv: Conv2d, bn: BatchNorm2d | None, dtype, bias_column=False):
 
 
 def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64):
-    """``(C, N, H, W) -> (F, N, Ho, Wo)``: one matrix product, then (``pool = (kernel,
-    stride)``) the max-pool, the bias and the activation, in the cheaper order of the module
-    docstring (4)."""
+    """``(C, N, H, W) -> (F, N, Ho, Wo)``: one matrix product (the bias in it), then (``pool =
+    (kernel, stride, padding)``) the max-pool and the activation, in the cheaper order of the
+    module docstring (4)."""
     dtype = np.dtype(dtype)
     casts_W, casts_b = _folded(conv, bn, dtype, bias_column=True)   # columns (c, i, j), bias
     F, C, kh, kw = conv.params["weight"].shape
@@ -202,7 +202,8 @@ def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64):
         padding = _padding(conv, x.shape[2:])
         size = _fits(x.shape[2:], (kh, kw), conv.stride, padding)
         if pool is not None:
-            _fits(size, *pool)
+            (ph, pw) = pool[2]
+            _fits(size, pool[0], pool[1], (ph, ph, pw, pw))
         W = _cast(casts_W[dtype], x.dtype, casts_W)
         b = _cast(casts_b[dtype], x.dtype, casts_b)[:, None]
         if (kh, kw, *conv.stride, *padding) == (1, 1, 1, 1, 0, 0, 0, 0) and pool is None:
@@ -215,19 +216,18 @@ def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64):
         config = (x.shape, x.dtype, (kh, kw), conv.stride, padding, flat)
         buffers = space.private(("conv", config), lambda: ConvBuffers(*config))
         out = space.output((F, buffers.M), x.dtype)
+        # The bias is the product's last column of W against a row of ones in cols.
+        z = buffers.product(x, W, out, space.within_step((K + 1, buffers.M), x.dtype))
         if pool is None:
-            # The bias is the product's last column of W against a row of ones in cols; the
-            # activation goes over the whole product: the outputs at the flat layout's padding
-            # positions, which z leaves out, cost less than z's short rows.
-            z = buffers.product(x, W, out, space.within_step((K + 1, buffers.M), x.dtype))
+            # The activation goes over the whole product: the outputs at the flat layout's
+            # padding positions, which z leaves out, cost less than z's short rows.
             _activate(out, activation)
             return z
-        z = buffers.product(x, W[:, :K], out, space.within_step((K, buffers.M), x.dtype))
         rows, pooled = PoolBuffers.shapes(z.shape, *pool)
         y = PoolBuffers(z, *pool, rows=space.private(("rows", rows), lambda: np.empty(
             rows, x.dtype)), out=space.output(pooled, x.dtype)).reduce(np.maximum)
         space.release(out)                                       # z is read: out serves again
-        return _activate(np.add(y, b[..., None, None], out=y), activation)
+        return _activate(y, activation)
 
     return step
 
@@ -369,10 +369,8 @@ def lower(nodes: list[Node], output: Node, dtype=np.float64) -> list[Step] | Non
             if leaf.groups == 1:
                 pooled = then(chain, (MaxPool2d,))
                 pool = pooled[-1].leaf if len(pooled) > len(chain) else None
-                if pool is not None and pool.padding == (0, 0):   # the fused pool has none
-                    chain, pool = pooled, (pool.kernel_size, pool.stride)
-                else:
-                    pool = None
+                if pool is not None:
+                    chain, pool = pooled, (pool.kernel_size, pool.stride, pool.padding)
                 make = partial(_conv_step, leaf, bn, activation, pool, dtype)
             elif leaf.groups == leaf.in_channels == leaf.out_channels:
                 make = partial(_depthwise_step, leaf, bn, activation, dtype)

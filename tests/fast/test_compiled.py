@@ -61,18 +61,36 @@ def test_equals_the_engine_forward(build, dtype, tol, gap_model):
 
 
 @pytest.mark.parametrize("relu", [True, False])
-def test_a_padded_pool_after_a_convolution_runs_unfused(relu):
+def test_a_padded_pool_after_a_convolution_is_fused(relu):
     """The ResNet stem's max-pool (3, 2, 1) right after a convolution (with and without a ReLU
-    between: without it, negative values meet the −∞ padding): the fused pool knows no padding,
-    so the pool runs as its own step, and the forward still equals the reference's."""
+    between: without it, negative values meet the −∞ padding) is one step with it, and the
+    forward equals the reference's."""
     layers = [("conv", Conv2d(3, 4, 3, padding=1, rng=1)), ("relu", ReLU()),
               ("pool", MaxPool2d(3, 2, 1)), ("gap", GlobalAvgPool2d()),
               ("fc", Linear(4, 2, rng=2))]
     model = Sequential([layer for layer in layers if relu or layer[0] != "relu"])
     x = np.random.default_rng(0).normal(size=(2, 3, 9, 9))
-    assert len(compile_steps(model)) == 4                # conv (+ relu), pool, gap, fc
+    assert len(compile_steps(model)) == 3                # conv (+ relu) + pool, gap, fc
     np.testing.assert_allclose(compile_forward(model)(x), model.forward(x), rtol=1e-13,
                                atol=1e-13)
+
+
+@settings(max_examples=40)
+@given(k=st.integers(1, 4), s=st.integers(1, 3), H=st.integers(1, 9), W=st.integers(1, 9),
+       data=st.data())
+def test_a_padded_pool_copies_nothing_and_is_the_padded_pool(k, s, H, W, data):
+    """PoolBuffers with padding (every offset reaching only the outputs whose window holds it)
+    against the reference max-pool, which pads with −inf; up to PyTorch's p <= k // 2, where
+    for an even kernel no offset reaches every output. Ties and negative values included."""
+    from numpy_gradcam.nn.maxpool import maxpool2d_forward
+
+    p = data.draw(st.integers(0, k // 2))
+    assume(H + 2 * p >= k and W + 2 * p >= k)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x = rng.integers(-3, 3, size=(2, 3, H, W)).astype(float)             # (C, N, H, W)
+    expected, _ = maxpool2d_forward(x, (k, k), (s, s), (p, p))
+    np.testing.assert_array_equal(PoolBuffers(x, (k, k), (s, s), (p, p)).reduce(np.maximum),
+                                  expected)
 
 
 def test_an_unknown_layer_falls_back_to_the_engine():
