@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from ..nn import Module
 from ..nn.layer import Layer
-from ..nn.module import _join
+from ..nn.module import dotted_name
 
 
 @dataclass(eq=False)
@@ -93,7 +93,7 @@ def capture(model: Module) -> Graph:
 
     def runner(module, path):
         def run(name, v):
-            dotted, child = _join(path, name), module.children[name]
+            dotted, child = dotted_name(path, name), module.children[name]
             if isinstance(child, Layer):
                 out = graph.add("call", (v,), child, dotted)
             else:

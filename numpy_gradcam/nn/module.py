@@ -64,7 +64,8 @@ class _Reached(Exception):
         self.dout = dout
 
 
-def _join(path: str, name: str) -> str:
+def dotted_name(path: str, name: str) -> str:
+    """PyTorch's name of child ``name`` of the module named ``path`` (``""``: the model)."""
     return f"{path}.{name}" if path else name
 
 
@@ -80,7 +81,7 @@ class Back:
         return self._step(name, d)
 
     def output(self, name: str):
-        return self._trace.outputs[_join(self._path, name)]
+        return self._trace.outputs[dotted_name(self._path, name)]
 
 
 class Module:
@@ -141,7 +142,7 @@ class Module:
         """``(dotted name, module or leaf)`` for every descendant, a module before its children
         (``torch.nn.Module.named_modules`` without the root)."""
         for name, child in self.children.items():
-            dotted = _join(path, name)
+            dotted = dotted_name(path, name)
             yield dotted, child
             if isinstance(child, Module):
                 yield from child.named_modules(dotted)
@@ -237,7 +238,7 @@ class Module:
             trace.caches[path] = cache
         else:
             out = module.forward_with(v, lambda name, u: self._record(
-                trace, _join(path, name), module.children[name], u, train))
+                trace, dotted_name(path, name), module.children[name], u, train))
         if path:
             trace.outputs[path] = out
         return out
@@ -273,7 +274,7 @@ class Module:
 
         def replay(module, path):
             def run(name, v):
-                dotted, child = _join(path, name), module.children[name]
+                dotted, child = dotted_name(path, name), module.children[name]
                 if reached and dotted == layer:
                     raise ValueError(f"a pass cannot start at {layer!r}: it is called more than "
                                      f"once in a forward pass (one module used twice), and a "
@@ -331,7 +332,7 @@ class Module:
                 raise _Reached(d)
             if isinstance(module, Module):
                 return module.backward_with(d, Back(lambda name, u: back(
-                    _join(path, name), module.children[name], u), trace, path))
+                    dotted_name(path, name), module.children[name], u), trace, path))
             used[path] = used.get(path, len(trace.calls[path])) - 1    # the last call first
             cache = trace.calls[path][used[path]]
             if grads is not None:
