@@ -171,10 +171,11 @@ def forwards_alone(model, x, pgc):
 
 def products_alone(model, x, count):
     """Seconds of the convolution products of ``count`` forward passes alone: the matrix products
-    of the compiled forward (``ConvBuffers``, ``CHUNK`` images each), on ``THREADS`` threads at
-    once."""
+    of the compiled forward (``ConvBuffers``, a chunk of ``CHUNK`` images each), on ``THREADS``
+    threads at once."""
     from numpy_gradcam.fast.buffers import ConvBuffers
-    from numpy_gradcam.fast.compiled import CHUNK
+    from numpy_gradcam.fast.compiled import images_per_chunk
+    CHUNK = images_per_chunk(x.shape[1:])
     from numpy_gradcam.nn import Conv2d
     trace = model.trace(x[:1].astype(np.float64))
     convs, shape = [], x.shape[1:]
@@ -189,16 +190,17 @@ def products_alone(model, x, count):
         for layer, (C, H, W) in convs:
             (kh, kw), stride, padding = layer.kernel_size, layer.stride, layer.padding
             flat = stride == (1, 1) and padding[0] < kh and padding[1] < kw
-            buffers = ConvBuffers((C, CHUNK, H, W), np.float32, layer.out_channels, (kh, kw),
-                                  stride, padding, flat)
-            buffers.cols_2d[...] = rng.random(buffers.cols_2d.shape, dtype=np.float32)
-            W2 = rng.random((layer.out_channels, buffers.cols_2d.shape[0]), dtype=np.float32)
-            products.append((W2, buffers))
+            (ph, pw), F = padding, layer.out_channels
+            buffers = ConvBuffers((C, CHUNK, H, W), np.float32, (kh, kw), stride,
+                                  (ph, ph, pw, pw), flat)
+            cols = rng.random((C * kh * kw + 1, buffers.M), dtype=np.float32)   # bias row
+            W2 = rng.random((F, len(cols)), dtype=np.float32)
+            products.append((W2, cols, np.empty((F, buffers.M), dtype=np.float32)))
 
         def batch():                                                   # 64 forward passes
             for _ in range(SCORECAM_BATCH // CHUNK):
-                for W2, buffers in products:
-                    np.matmul(W2, buffers.cols_2d, out=buffers.out)
+                for W2, cols, out in products:
+                    np.matmul(W2, cols, out=out)
 
         return best_s(batch, args.repeats)
 

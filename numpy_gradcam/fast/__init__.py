@@ -8,14 +8,21 @@ read. This package makes no new arithmetic of its own that is not tested equal t
 module             what it does                                           used by
 =================  ====================================================  ==================
 ``workers``        how many worker threads (default: the cores this       everything below
-                   process may use), one BLAS thread per worker
+                   process may use), one BLAS thread per worker (a lone
+                   item gives the threads to BLAS)
 ``trace``          a forward pass split into one chunk of images per      ``explain``,
                    worker, each chunk the reference's own trace; the      ``gradients``
                    backward passes run per chunk on the same workers;
                    Grad-CAM's layers up to ``A`` run compiled
+``graph``          the calls a model makes, read off its own              ``compiled``
+                   ``forward_with`` run on symbolic nodes (residual
+                   sums included; a head written as ``x.reshape``
+                   ends it)
 ``compiled``       a forward pass for inference only: CNHW, im2col as     Score-CAM,
-                   shifted copies, BatchNorm folded, pools before bias    occlusion, the
-                   and ReLU, cache-sized chunks on the workers            evaluation curves
+                   shifted copies, BatchNorm and the bias folded into     occlusion, the
+                   the product, pools before the activation, depthwise    evaluation curves,
+                   convolutions by channel blocks, cache-sized chunks     Grad-CAM's layers
+                   on the workers                                         up to ``A``
 ``buffers``        the compiled forward's per-thread scratch arrays
 ``batches``        many perturbed forward passes, one batch per worker,   Score-CAM,
                    with a progress display                                Ablation-CAM,

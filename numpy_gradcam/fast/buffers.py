@@ -68,11 +68,16 @@ class Space:
         convolution's products): a view of the
         space's one such buffer, as large as the largest asked for, so that the ``cols`` of
         every convolution take the memory of the largest."""
-        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-        buffer = self.arrays.get("within step")
-        if buffer is None or buffer.size < size:
-            buffer = self.arrays["within step"] = np.empty(size, dtype=np.uint8)
-        return buffer[:size].view(dtype).reshape(shape)
+        views = self.arrays.setdefault("within step views", {})
+        view = views.get((shape, dtype))
+        if view is None:
+            size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+            buffer = self.arrays.get("within step")
+            if buffer is None or buffer.size < size:
+                buffer = self.arrays["within step"] = np.empty(size, dtype=np.uint8)
+                views.clear()                              # views of the smaller one
+            view = views[shape, dtype] = buffer[:size].view(dtype).reshape(shape)
+        return view
 
     def output(self, shape, dtype) -> np.ndarray:
         free = self.free.get((tuple(shape), np.dtype(dtype)))
@@ -167,6 +172,7 @@ class ConvBuffers:
                                                                    padding, dtype)
         self.grid = self.windows.shape[3:]                         # (L,) or (N, Ho, Wo)
         self.M = int(np.prod(self.grid))                           # columns of the product
+        self.K = int(np.prod(self.windows.shape[:3]))              # rows of cols: C·kh·kw
 
     def product(self, x, W2, out=None, cols=None):
         """``z = W2 @ cols(x)`` ``(F, N, Ho, Wo)``, a view of ``out`` ``(F, M)``; ``cols``
@@ -174,7 +180,7 @@ class ConvBuffers:
         ``(F, C·kh·kw)``, or ``(F, C·kh·kw + 1)`` with the bias as its last column: ``cols``
         then has a last row of ones, and ``z`` includes the bias."""
         np.copyto(self.interior, x)
-        K = int(np.prod(self.windows.shape[:3]))
+        K = self.K
         cols = np.empty((W2.shape[1], self.M), dtype=x.dtype) if cols is None else cols
         np.copyto(cols[:K].reshape(self.windows.shape), self.windows)
         if W2.shape[1] == K + 1:
@@ -240,9 +246,13 @@ def _combine(views, combine, out):
     """``combine`` (``np.maximum`` or ``np.add``) of all ``views`` ``(out part, x part)``,
     written into ``out``: the first, if it covers all of ``out``, is copied; else ``out``
     starts at ``combine``'s identity."""
-    first, rest = views[0], views[1:]
-    if first[0].shape == out.shape:
-        np.copyto(out, first[1])
+    whole = [view for part, view in views if part.shape == out.shape]
+    if len(whole) >= 2:                                     # one pass for the first two
+        combine(whole[0], whole[1], out=out)
+        rest = views[2:]
+    elif whole:
+        np.copyto(out, whole[0])
+        rest = views[1:]
     else:
         out.fill(-np.inf if combine is np.maximum else 0)
         rest = views

@@ -49,9 +49,10 @@ the nodes to *steps*, several nodes to one step where they fuse:
    ResNet stem's 3×3 pool with stride 2). Pooling is separable, a maximum over the window's
    rows and then over its columns; a padded pool copies nothing, each kernel offset reaching
    only the outputs whose window holds an input pixel there (``-inf`` padding, PyTorch's).
-5. **Cache-sized chunks on worker threads.** The batch is cut into chunks of :data:`CHUNK`
-   images, small enough that a chunk's arrays stay in the processor's caches, and the chunks
-   are spread over the worker threads (:mod:`~numpy_gradcam.fast.workers`, one BLAS thread
+5. **Cache-sized chunks on worker threads.** The batch is cut into chunks of about
+   :data:`CHUNK_NUMBERS` input numbers (10 images of 64×64, one of 224×224), small enough that
+   a chunk's arrays stay near the processor's caches, and the chunks are spread over the worker
+   threads (:mod:`~numpy_gradcam.fast.workers`, one BLAS thread
    each). Each thread keeps its scratch arrays (:mod:`~numpy_gradcam.fast.buffers`) from one
    chunk to the next, and from one compiled forward of a model to the next (they hang on the
    model, weakly): allocating them afresh (page faults on fresh memory) nearly doubled the time
@@ -103,8 +104,15 @@ from .buffers import ConvBuffers, PoolBuffers, Scratch
 from .graph import Node, capture
 from .workers import parallel_map
 
-#: Images per chunk: small enough that a chunk's ``cols`` and outputs stay in the caches.
-CHUNK = 4
+#: Input numbers per chunk: a chunk is as many images as hold about this many (at least one),
+#: few enough that a chunk's arrays stay near the caches, enough that the steps' fixed costs
+#: (a few µs of Python each) are shared by several small images.
+CHUNK_NUMBERS = int(__import__("os").environ.get("CN", 2**17))
+
+
+def images_per_chunk(image_shape) -> int:
+    """How many images of ``image_shape`` ``(C, H, W)`` a chunk holds (:data:`CHUNK_NUMBERS`)."""
+    return max(1, CHUNK_NUMBERS // int(np.prod(image_shape)))
 
 #: Channels per block of a depthwise convolution's passes (each block's planes stay in cache).
 DEPTHWISE_NUMBERS = 2**16
@@ -189,10 +197,11 @@ def _folded(conv: Conv2d, bn: BatchNorm2d | None, dtype, bias_column=False):
     return {W.dtype: W}, {W.dtype: np.asarray(bias, dtype=dtype)}
 
 
-def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64):
+def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64, key=None):
     """``(C, N, H, W) -> (F, N, Ho, Wo)``: one matrix product (the bias in it), then (``pool =
     (kernel, stride, padding)``) the max-pool and the activation, in the cheaper order of the
-    module docstring (4)."""
+    module docstring (4). ``key``: the step's own name in the scratch (a pooled map is its
+    own)."""
     dtype = np.dtype(dtype)
     casts_W, casts_b = _folded(conv, bn, dtype, bias_column=True)   # columns (c, i, j), bias
     F, C, kh, kw = conv.params["weight"].shape
@@ -215,19 +224,22 @@ def _conv_step(conv, bn=None, activation=None, pool=None, dtype=np.float64):
         flat = conv.stride == (1, 1) and top == bottom < kh and left == right < kw
         config = (x.shape, x.dtype, (kh, kw), conv.stride, padding, flat)
         buffers = space.private(("conv", config), lambda: ConvBuffers(*config))
-        out = space.output((F, buffers.M), x.dtype)
-        # The bias is the product's last column of W against a row of ones in cols.
-        z = buffers.product(x, W, out, space.within_step((K + 1, buffers.M), x.dtype))
+        cols = space.within_step((K + 1, buffers.M), x.dtype)
         if pool is None:
-            # The activation goes over the whole product: the outputs at the flat layout's
-            # padding positions, which z leaves out, cost less than z's short rows.
+            # The bias is the product's last column of W against a row of ones in cols; the
+            # activation goes over the whole product: the outputs at the flat layout's padding
+            # positions, which z leaves out, cost less than z's short rows.
+            out = space.output((F, buffers.M), x.dtype)
+            z = buffers.product(x, W, out, cols)
             _activate(out, activation)
             return z
-        rows, pooled = PoolBuffers.shapes(z.shape, *pool)
-        y = PoolBuffers(z, *pool, rows=space.private(("rows", rows), lambda: np.empty(
-            rows, x.dtype)), out=space.output(pooled, x.dtype)).reduce(np.maximum)
-        space.release(out)                                       # z is read: out serves again
-        return _activate(y, activation)
+        # Pooled, the product lives within the step and the pooled map is the step's own: its
+        # PoolBuffers, views of both, are made once.
+        out = space.private(("product", F, buffers.M, x.dtype),
+                            lambda: np.empty((F, buffers.M), x.dtype))
+        z = buffers.product(x, W, out, cols)
+        pooled = space.private(("pool", key, config), lambda: PoolBuffers(z, *pool))
+        return _activate(pooled.reduce(np.maximum), activation)
 
     return step
 
@@ -371,7 +383,7 @@ def lower(nodes: list[Node], output: Node, dtype=np.float64) -> list[Step] | Non
                 pool = pooled[-1].leaf if len(pooled) > len(chain) else None
                 if pool is not None:
                     chain, pool = pooled, (pool.kernel_size, pool.stride, pool.padding)
-                make = partial(_conv_step, leaf, bn, activation, pool, dtype)
+                make = partial(_conv_step, leaf, bn, activation, pool, dtype, chain[-1].index)
             elif leaf.groups == leaf.in_channels == leaf.out_channels:
                 make = partial(_depthwise_step, leaf, bn, activation, dtype)
             else:
@@ -391,8 +403,10 @@ def lower(nodes: list[Node], output: Node, dtype=np.float64) -> list[Step] | Non
         fused.update(n.index for n in chain)
         steps.append((make, tuple(source.index for source in node.inputs), chain[-1].index))
     # Each step made on the workers: a convolution's folds one weight, memory-bound, and the
-    # folds are the compile's whole cost (~20 ms of a resnet18's at every fast.trace).
-    runs = parallel_map(lambda step: step[0](), steps)
+    # folds are the compile's whole cost (~20 ms of a resnet18's at every fast.trace). A tiny
+    # CNN's take less than handing them to the workers does.
+    weights = sum(n.leaf.params["weight"].size for n in nodes if isinstance(n.leaf, Conv2d))
+    runs = parallel_map(lambda step: step[0](), steps, None if weights >= 2**20 else 1)
     return [Step(run, inputs, output) for run, (_, inputs, output) in zip(runs, steps,
                                                                           strict=True)]
 
@@ -461,7 +475,7 @@ def compile_forward(model: Module, threads: int | None = None, stop: str | None 
     The weights are read now, once: ``forward`` computes with them as they were at this call
     (BatchNorm folded, kernels reshaped), whatever happens to ``model`` later, made in ``dtype``
     (the inputs' dtype when it is known: another costs one more pass, at its first call).
-    ``forward`` runs chunks of :data:`CHUNK` images on ``threads`` worker threads (None:
+    ``forward`` runs chunks (:func:`images_per_chunk`) on ``threads`` worker threads (None:
     :func:`~numpy_gradcam.fast.workers.get_threads`, read at each call); it may be called from
     several threads at once (each thread has its own scratch arrays, which live as long as
     ``model`` does). A head left to the reference reads the weights live, at each call.
@@ -491,8 +505,9 @@ def compile_forward(model: Module, threads: int | None = None, stop: str | None 
         return out if program.head is None else model.trace_from(program.head, out).logits
 
     def forward(x: np.ndarray) -> np.ndarray:
-        chunks = [x[start:start + CHUNK] for start in range(0, len(x), CHUNK)] or [x]
-        return np.concatenate(parallel_map(run_chunk, chunks, threads))
+        step = images_per_chunk(x.shape[1:])
+        chunks = [x[start:start + step] for start in range(0, len(x), step)] or [x]
+        return np.concatenate(parallel_map(run_chunk, chunks, threads, lone_work=x.size))
 
     return forward
 

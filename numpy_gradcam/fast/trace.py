@@ -54,7 +54,8 @@ class SplitTrace:
         batch axis) as the batch was."""
         sizes = np.cumsum([len(t.x) for t in self.traces])[:-1]
         return parallel_map(lambda pair: fn(*pair),
-                            zip(self.traces, np.split(dy, sizes, axis=axis), strict=True))
+                            zip(self.traces, np.split(dy, sizes, axis=axis), strict=True),
+                            lone_work=sum(t.x.size for t in self.traces))   # x, or A
 
     def _per_chunk(self, dy, backward) -> np.ndarray:
         """``backward(trace, dy_chunk)`` for each chunk, joined on the batch axis (``dy.ndim - 2``:
@@ -129,9 +130,10 @@ def trace(model: Module, x: np.ndarray, threads: int | None = None,
     if start is not None and threads > 1:
         prefix = compile_forward(model, threads=1, stop=start, cut=True, dtype=x.dtype)
     if prefix is None:
-        return SplitTrace(model, x, parallel_map(model.trace, chunks))
+        return SplitTrace(model, x, parallel_map(model.trace, chunks, lone_work=x.size))
     try:
-        traces = parallel_map(lambda chunk: model.trace_from(start, prefix(chunk)), chunks)
+        traces = parallel_map(lambda chunk: model.trace_from(start, prefix(chunk)), chunks,
+                              lone_work=x.size)
     except TooSmall:
         model.trace(x)                    # the reference's error names the layer and the input
         raise

@@ -12,10 +12,10 @@ several threads run on several cores at once. Two rules make that pay:
   ``W × cores`` threads that busy-wait for each other (measured here: 2–3× slower under that
   contention), and so that one worker computes the same bits as the serial reference. The
   limit is taken when the first section starts and given back when the last one ends.
-- **A lone item gets the threads through BLAS.** One image cannot be split over workers; its
-  matrix products can: a section of one item runs in the caller's thread with BLAS given the
-  ``W`` threads (resnet18 on one 224×224 image, 2 threads: 48 → ~32 ms), and the sections it
-  starts itself run serially, so that the threads are never multiplied.
+- **A large lone item gets the threads through BLAS.** One image cannot be split over workers;
+  its matrix products can: a section of one large item runs in the caller's thread with BLAS
+  given the ``W`` threads (resnet18 on one 224×224 image, 2 threads: 42 → 26 ms), and the
+  sections it starts itself run serially, so that the threads are never multiplied.
 
 A worker that calls back into the accelerator runs that call serially: nested sections never
 multiply the threads. Splitting a batch only changes which images a thread computes, never the
@@ -136,17 +136,24 @@ def _as_worker():
         _local.worker = before
 
 
+#: The least work (``lone_work``: the numbers of an item's input) for which a lone item gives
+#: its threads to BLAS. Below it OpenBLAS's threads cost more than they give: after a threaded
+#: call they spin for a while (~0.1 s), taking a core from the workers that run next
+#: (tinycnn-gap's batch-1 Score-CAM at 64×64 went from 6.3 to 8.3 ms when every lone item did).
+LONE_BLAS_FROM = 3 * 128 * 128
+
+
 def parallel_map(fn: Callable, items: Iterable, workers: int | None = None,
-                 done: Callable[[int], None] | None = None) -> list:
+                 done: Callable[[int], None] | None = None, lone_work: int = 0) -> list:
     """``[fn(item) for item in items]``, the items spread over ``workers`` threads (default
     :func:`get_threads`; in the caller's thread when one suffices), BLAS held to one thread
-    throughout. A lone item (a batch of one image cannot be split) runs in the caller's thread
-    with the ``workers`` threads given to BLAS instead, its own sections serial. ``done(i)`` is
-    called in the caller's thread as each result ``i`` arrives, in order (for a progress
-    display)."""
+    throughout. A lone item (a batch of one image cannot be split) whose ``lone_work`` is at
+    least :data:`LONE_BLAS_FROM` runs in the caller's thread with the ``workers`` threads given
+    to BLAS instead, its own sections serial. ``done(i)`` is called in the caller's thread as
+    each result ``i`` arrives, in order (for a progress display)."""
     items = list(items)
     requested = get_threads() if workers is None else workers
-    if len(items) == 1 and requested > 1:
+    if len(items) == 1 and requested > 1 and lone_work >= LONE_BLAS_FROM:
         with blas_threads(requested), _as_worker():
             result = fn(items[0])
         if done is not None:

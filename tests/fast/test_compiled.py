@@ -7,7 +7,12 @@ from hypothesis import strategies as st
 
 from numpy_gradcam import fast
 from numpy_gradcam.fast.buffers import ConvBuffers, PoolBuffers, Scratch
-from numpy_gradcam.fast.compiled import CHUNK, compile_forward, compile_steps, fast_forward
+from numpy_gradcam.fast.compiled import (
+    compile_forward,
+    compile_steps,
+    fast_forward,
+    images_per_chunk,
+)
 from numpy_gradcam.models import reference_net, tinycnn_fc, tinycnn_gap
 from numpy_gradcam.nn import (
     AvgPool2d,
@@ -21,6 +26,8 @@ from numpy_gradcam.nn import (
     Sequential,
 )
 from numpy_gradcam.nn.layer import Layer
+
+CHUNK = images_per_chunk((3, 64, 64))                 # images of 64×64 in one chunk
 
 
 def _stride_pool_model():

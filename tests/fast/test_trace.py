@@ -145,10 +145,13 @@ def test_blas_is_held_to_one_thread_while_the_package_computes():
     assert _blas_threads() == before                                 # given back afterwards
 
 
-def test_a_lone_item_gives_the_threads_to_blas_and_runs_its_own_sections_serially():
-    """A batch of one image: BLAS gets the two threads, in the caller's thread, and a section
-    the item starts runs serially (one thread, BLAS not multiplied)."""
+def test_a_large_lone_item_gives_the_threads_to_blas_and_runs_its_own_sections_serially():
+    """A batch of one large image: BLAS gets the two threads, in the caller's thread, and a
+    section the item starts runs serially (one thread, BLAS not multiplied). A small one keeps
+    one BLAS thread (OpenBLAS's spinning threads would cost the workers more)."""
     import threading
+
+    from numpy_gradcam.fast.workers import LONE_BLAS_FROM
 
     before = _blas_threads()
 
@@ -156,7 +159,10 @@ def test_a_lone_item_gives_the_threads_to_blas_and_runs_its_own_sections_seriall
         nested = fast.parallel_map(lambda _: threading.current_thread(), range(2))
         return _blas_threads(), fast.get_threads(), threading.current_thread(), nested
 
-    [(blas, threads, thread, nested)] = fast.parallel_map(item, [0], workers=2)
+    [(blas, threads, thread, nested)] = fast.parallel_map(item, [0], workers=2,
+                                                          lone_work=LONE_BLAS_FROM)
     assert blas == [2] * len(before) and threads == 1
     assert thread is threading.current_thread() and set(nested) == {thread}
     assert _blas_threads() == before
+    [(blas, *_)] = fast.parallel_map(item, [0], workers=2, lone_work=LONE_BLAS_FROM - 1)
+    assert blas == [1] * len(before)
