@@ -49,15 +49,15 @@ the nodes to *steps*, several nodes to one step where they fuse:
    ResNet stem's 3×3 pool with stride 2). Pooling is separable, a maximum over the window's
    rows and then over its columns; a padded pool copies nothing, each kernel offset reaching
    only the outputs whose window holds an input pixel there (``-inf`` padding, PyTorch's).
-5. **Cache-sized chunks on worker threads.** The batch is cut into chunks of about
-   :data:`CHUNK_NUMBERS` input numbers (10 images of 64×64, one of 224×224), small enough that
-   a chunk's arrays stay near the processor's caches, and the chunks are spread over the worker
-   threads (:mod:`~numpy_gradcam.fast.workers`, one BLAS thread
-   each). Each thread keeps its scratch arrays (:mod:`~numpy_gradcam.fast.buffers`) from one
-   chunk to the next, and from one compiled forward of a model to the next (they hang on the
-   model, weakly): allocating them afresh (page faults on fresh memory) nearly doubled the time
-   of a chunk, and cost a fifth of a batch-1 Score-CAM. A step's output array serves again once
-   no later step reads it, so a thread holds the outputs alive at one time, not all of them.
+5. **Cache-sized chunks on worker threads.** The batch is cut into chunks of :data:`CHUNK`
+   images (more when they are small: :func:`images_per_chunk`), small enough that a chunk's
+   arrays stay near the processor's caches, and the chunks are spread over the worker threads
+   (:mod:`~numpy_gradcam.fast.workers`, one BLAS thread each; :func:`split_batch`). Each thread
+   keeps its scratch arrays (:mod:`~numpy_gradcam.fast.buffers`) from one chunk to the next,
+   and from one compiled forward of a model to the next (they hang on the model, weakly):
+   allocating them afresh (page faults on fresh memory) nearly doubled the time of a chunk, and
+   cost a fifth of a batch-1 Score-CAM. A step's output array serves again once no later step
+   reads it, so a thread holds the outputs alive at one time, not all of them.
 
 Layers that act on each ``(H, W)`` plane alone, or on each number (pools, adaptive pools, zero
 padding, activations, Dropout and Identity at evaluation), run their own reference ``forward``
@@ -102,17 +102,32 @@ from ..nn import (
 from ..nn.mbconv import Conv2dSamePadding
 from .buffers import ConvBuffers, PoolBuffers, Scratch
 from .graph import Node, capture
-from .workers import parallel_map
+from .workers import get_threads, parallel_map
 
-#: Input numbers per chunk: a chunk is as many images as hold about this many (at least one),
-#: few enough that a chunk's arrays stay near the caches, enough that the steps' fixed costs
-#: (a few µs of Python each) are shared by several small images.
-CHUNK_NUMBERS = int(__import__("os").environ.get("CN", 2**17))
+#: Images per chunk, at least: a product over the columns of fewer images runs below BLAS's
+#: best (resnet18's layer4 on one 224×224 image is 512×4608 by 4608×63; one-image chunks made
+#: its serial forward 7 % slower).
+CHUNK = 4
+
+#: Input numbers per chunk, at most, when small images make chunks of more than :data:`CHUNK`:
+#: the steps' fixed costs (a few µs of Python each) are then shared by several images.
+CHUNK_NUMBERS = 2**17
 
 
 def images_per_chunk(image_shape) -> int:
-    """How many images of ``image_shape`` ``(C, H, W)`` a chunk holds (:data:`CHUNK_NUMBERS`)."""
-    return max(1, CHUNK_NUMBERS // int(np.prod(image_shape)))
+    """How many images of ``image_shape`` ``(C, H, W)`` a chunk holds: :data:`CHUNK`, or as many
+    as fill :data:`CHUNK_NUMBERS` (10 of 64×64)."""
+    return max(CHUNK, CHUNK_NUMBERS // int(np.prod(image_shape)))
+
+
+def split_batch(x: np.ndarray, threads: int) -> list[np.ndarray]:
+    """``x`` cut into chunks of about :func:`images_per_chunk` images, as many chunks as a
+    multiple of ``threads`` where the batch allows (so that no thread waits for another's
+    extra chunk), of sizes that differ by one at most."""
+    count = -(-len(x) // images_per_chunk(x.shape[1:]))                 # ⌈N / per chunk⌉
+    count = min(len(x), -(-count // threads) * threads)
+    return np.array_split(x, max(count, 1))
+
 
 #: Channels per block of a depthwise convolution's passes (each block's planes stay in cache).
 DEPTHWISE_NUMBERS = 2**16
@@ -505,8 +520,7 @@ def compile_forward(model: Module, threads: int | None = None, stop: str | None 
         return out if program.head is None else model.trace_from(program.head, out).logits
 
     def forward(x: np.ndarray) -> np.ndarray:
-        step = images_per_chunk(x.shape[1:])
-        chunks = [x[start:start + step] for start in range(0, len(x), step)] or [x]
+        chunks = split_batch(x, get_threads() if threads is None else threads)
         return np.concatenate(parallel_map(run_chunk, chunks, threads, lone_work=x.size))
 
     return forward

@@ -224,3 +224,17 @@ def test_inputs_of_ever_new_sizes_keep_the_scratch_bounded():
         assert len(compiled._SCRATCH[model].sets) <= Scratch.SHAPES
     shapes = [shape for shape, _ in compiled._SCRATCH[model].sets]
     assert (1, 3, 16, 16) not in shapes and (1, 3, 54, 54) in shapes   # the first let go
+
+
+@pytest.mark.parametrize("n, size, threads, sizes", [
+    (8, 224, 2, [4, 4]),                 # CHUNK images of 224×224, one chunk per thread
+    (9, 224, 2, [3, 2, 2, 2]),           # ⌈9/4⌉ = 3 chunks, 4 to keep both threads busy
+    (3, 224, 2, [2, 1]),
+    (1, 224, 2, [1]),
+    (64, 64, 2, [8] * 8),                # 10 of 64×64 fit: ⌈64/10⌉ = 7 chunks, 8 for 2
+])
+def test_a_batch_is_split_evenly_in_a_multiple_of_the_threads(n, size, threads, sizes):
+    from numpy_gradcam.fast.compiled import split_batch
+
+    x = np.zeros((n, 3, size, size), dtype=np.float32)
+    assert [len(chunk) for chunk in split_batch(x, threads)] == sizes
