@@ -413,11 +413,12 @@ class Module:
         """
         if not isinstance(state, dict):
             raise TypeError(f"state must be a dict of arrays, got {_validate.describe(state)}")
-        expected = self.state_dict()
+        expected = {f"{name}.{k}": np.shape(v) for name, leaf in self.named_leaves()
+                    for group in (leaf.params, leaf.buffers) for k, v in group.items()}
         missing = [k for k in expected if k not in state]
         unexpected = [k for k in state if k not in expected]
-        shapes = [f"state[{k!r}] must have shape {ref.shape}, got {np.shape(state[k])}"
-                  for k, ref in expected.items() if k in state and np.shape(state[k]) != ref.shape]
+        shapes = [f"state[{k!r}] must have shape {shape}, got {np.shape(state[k])}"
+                  for k, shape in expected.items() if k in state and np.shape(state[k]) != shape]
         problems = []
         if missing:
             problems.append(f"state is missing key {missing[0]!r} ({len(missing)} missing in "
