@@ -17,6 +17,7 @@ from .layer import Layer
 from .linear import Linear
 from .maxpool import MaxPool2d
 from .module import Module
+from .normalize import Normalize
 from .relu import ReLU
 from .relu6 import ReLU6
 from .sequential import Sequential, Trace
@@ -36,6 +37,7 @@ __all__ = [
     "Linear",
     "MaxPool2d",
     "Module",
+    "Normalize",
     "ReLU",
     "ReLU6",
     "Sequential",
