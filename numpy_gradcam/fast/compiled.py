@@ -61,7 +61,10 @@ the nodes to *steps*, several nodes to one step where they fuse:
 
 Layers that act on each ``(H, W)`` plane alone, or on each number (pools, adaptive pools, zero
 padding, activations, Dropout and Identity at evaluation), run their own reference ``forward``
-on the ``(C, N, H, W)`` arrays: it never looks at the first two axes.
+on the ``(C, N, H, W)`` arrays: it never looks at the first two axes. A per-channel affine map
+(a BatchNorm that no convolution precedes, the input's ``Normalize``) is one step ``s·x + t``;
+``Normalize`` is not folded into the convolution after it, whose zero padding would then pad
+with another value.
 
 The result equals ``model.forward`` up to floating-point rounding (the sums run in another
 order; ~1e-15 relative in float64), checked in the tests. When the capture ends before the
@@ -95,6 +98,7 @@ from ..nn import (
     Linear,
     MaxPool2d,
     Module,
+    Normalize,
     ReLU,
     ReLU6,
     ZeroPad2d,
@@ -296,9 +300,9 @@ def _depthwise_step(conv, bn=None, activation=None, dtype=np.float64):
     return step
 
 
-def _bn_step(bn):
-    s, t = _bn_affine(bn)
-
+def _affine_step(s, t):
+    """``y = s·x + t`` per channel (the first axis): a BatchNorm no convolution precedes, or the
+    input's normalisation (``Normalize.affine``)."""
     def step(x, space):
         shape = (-1,) + (1,) * (x.ndim - 1)
         return x * s.astype(x.dtype).reshape(shape) + t.astype(x.dtype).reshape(shape)
@@ -406,7 +410,9 @@ def lower(nodes: list[Node], output: Node, dtype=np.float64) -> list[Step] | Non
         elif isinstance(leaf, PLANE_WISE):
             make = partial(_plane_step, leaf)
         elif isinstance(leaf, BatchNorm2d):
-            make = partial(_bn_step, leaf)
+            make = partial(_affine_step, *_bn_affine(leaf))
+        elif isinstance(leaf, Normalize):
+            make = partial(_affine_step, *leaf.affine())
         elif isinstance(leaf, GlobalAvgPool2d):
             make = partial(lambda: _gap)
         elif isinstance(leaf, Flatten):

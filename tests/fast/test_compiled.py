@@ -238,3 +238,20 @@ def test_a_batch_is_split_evenly_in_a_multiple_of_the_threads(n, size, threads, 
 
     x = np.zeros((n, 3, size, size), dtype=np.float32)
     assert [len(chunk) for chunk in split_batch(x, threads)] == sizes
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 1e-5)])
+def test_an_input_normalisation_first_is_compiled(dtype, tol):
+    """nn.Normalize (a loaded architecture's first layer) runs as a per-channel affine step,
+    not folded into the convolution after it (its zero padding would then pad another value)."""
+    from numpy_gradcam.nn import Normalize
+
+    model = Sequential([("normalize", Normalize((127.0, 127.0, 127.0), (128.0, 128.0, 128.0),
+                                                scale=255.0)),
+                        ("conv", Conv2d(3, 4, 3, padding=1, rng=1)), ("relu", ReLU()),
+                        ("gap", GlobalAvgPool2d()), ("fc", Linear(4, 2, rng=2))])
+    x = np.random.default_rng(0).random((3, 3, 9, 8)).astype(dtype)
+    assert len(compile_steps(model)) == 4                # normalize, conv + relu, gap, fc
+    reference = model.forward(x)
+    np.testing.assert_allclose(compile_forward(model)(x), reference, rtol=tol,
+                               atol=tol * np.abs(reference).max())
