@@ -42,6 +42,9 @@ input gives ``_conv_head`` width 1 with the static padding, ``⌈48/32⌉ = 2`` 
 on ``(255·x − 127)/128`` for RGB ``x`` in [0, 1]: ``MEAN_RGB = [127.0]*3``, ``STDDEV_RGB =
 [128.0]*3`` in ``lite/efficientnet_lite_builder.py`` ("Edge models use inception-style MEAN and
 STDDEV for better post-quantization"); a model that loads those weights must normalise so.
+``normalize=True`` puts that normalisation first, as a layer ``normalize`` without parameters
+(:mod:`~numpy_gradcam.architectures.input_normalization`): the model then takes [0, 1] images;
+``state_dict()`` and every other name are unchanged.
 
 **Target layer.** ``target_layer = "_conv_head"``, the layer pytorch-grad-cam's author names for
 this family (the port keeps lukemelas's EfficientNet-PyTorch names; jacobgil/pytorch-grad-cam
@@ -67,8 +70,10 @@ from ..nn.head import GapHead
 from ..nn.linear import Linear
 from ..nn.mbconv import BN_EPS, BN_MOMENTUM, Conv2dSamePadding, MBConvBlock
 from ..nn.module import Module
+from ..nn.normalize import Normalize
 from ..nn.relu6 import ReLU6
 from ..nn.sequential import Sequential
+from .input_normalization import EDGE
 
 #: Each stage: ``(blocks, kernel, stride, expand ratio, channels in, channels out)``.
 LITE0_STAGES = (
@@ -93,12 +98,14 @@ class EfficientNetLite(Module):
     """``EfficientNetLite(stages=LITE0_STAGES, num_classes=1000, seed=0, class_names=None,
     image_size=224)``: the port's ``EfficientNet`` for the Lite variants (no squeeze-excitation,
     ReLU6, stem and head not scaled). ``image_size``: an int, ``(H, W)``, or None (see the module
-    docstring on padding)."""
+    docstring on padding); ``normalize=True``: the Lite normalisation first (see **Input**)."""
 
     def __init__(self, stages=LITE0_STAGES, num_classes=1000, seed=0, class_names=None,
-                 image_size=224):
+                 image_size=224, normalize=False):
         super().__init__(class_names=class_names)
         rng = _validate.rng(seed, "seed")
+        if normalize:
+            self.add("normalize", Normalize(*EDGE))
         #: The input size the static padding is computed for, ``(H, W)``; None: each input's.
         self.image_size = None if image_size is None else _validate.pair(image_size,
                                                                          "image_size")
@@ -129,6 +136,8 @@ class EfficientNetLite(Module):
         self.gap_head = GapHead(features="_swish", linear="_fc")
 
     def forward_with(self, x, run):
+        if "normalize" in self.children:
+            x = run("normalize", x)
         x = run("_swish", run("_bn0", run("_conv_stem", x)))             # (N, 32, H/2, W/2)
         x = run("_blocks", x)                                             # (N, 320, H/32, W/32)
         x = run("_swish", run("_bn1", run("_conv_head", x)))             # (N, 1280, h, w)
@@ -140,11 +149,13 @@ class EfficientNetLite(Module):
         d = back("_avg_pooling", d.reshape(*d.shape, 1, 1))               # the flatten, undone
         d = back("_conv_head", back("_bn1", back("_swish", d)))           # _swish's 2nd call
         d = back("_blocks", d)
-        return back("_conv_stem", back("_bn0", back("_swish", d)))        # and its 1st
+        d = back("_conv_stem", back("_bn0", back("_swish", d)))           # and its 1st
+        return back("normalize", d) if "normalize" in self.children else d
 
 
-def efficientnet_lite0(num_classes=1000, seed=0, class_names=None,
-                       image_size=224) -> EfficientNetLite:
+def efficientnet_lite0(num_classes=1000, seed=0, class_names=None, image_size=224,
+                       normalize=False) -> EfficientNetLite:
     """EfficientNet-Lite0 with fresh weights from ``seed``; ``image_size=224`` pads as the
-    port's pretrained model does, ``None`` as TensorFlow's "same" on each input."""
-    return EfficientNetLite(LITE0_STAGES, num_classes, seed, class_names, image_size)
+    port's pretrained model does, ``None`` as TensorFlow's "same" on each input; ``normalize``:
+    the Lite normalisation first, so that it takes [0, 1] images."""
+    return EfficientNetLite(LITE0_STAGES, num_classes, seed, class_names, image_size, normalize)

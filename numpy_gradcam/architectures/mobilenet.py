@@ -35,6 +35,10 @@ Then torchvision's functional ``nn.functional.adaptive_avg_pool2d(x, (1, 1))`` a
 (``model.features[-1]``). Every stride-2 step is padded, so any input size runs (torchvision's
 ``min_size`` is 1×1); ``features.18`` is ``⌈H/32⌉ × ⌈W/32⌉``.
 
+``normalize=True`` puts torchvision's ImageNet normalisation first, as a layer ``normalize``
+without parameters (:mod:`~numpy_gradcam.architectures.input_normalization`): the model then
+takes [0, 1] images; ``state_dict()`` and every other name are unchanged.
+
 Initialised as the engine's layers are (PyTorch's default per layer), not torchvision's
 re-initialisation; load trained weights with ``load_state_dict``.
 """
@@ -47,7 +51,9 @@ from ..nn.head import GapHead
 from ..nn.inverted_residual import InvertedResidual, conv_bn_relu6
 from ..nn.linear import Linear
 from ..nn.module import Module
+from ..nn.normalize import Normalize
 from ..nn.sequential import Sequential
+from .input_normalization import IMAGENET
 
 #: ``(t, c, n, s)``: expansion factor, output channels, blocks, stride of the first block.
 INVERTED_RESIDUAL_SETTING = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -57,18 +63,21 @@ LAST_CHANNEL = 1280
 
 class MobileNetV2(Module):
     """``MobileNetV2(num_classes=1000, seed=0, class_names=None, dropout=0.2)``: torchvision's
-    ``MobileNetV2`` with ``width_mult = 1``.
+    ``MobileNetV2`` with ``width_mult = 1`` (``normalize=True``: ImageNet's normalisation first,
+    see the module docstring).
 
     The weights come from ``seed`` (an int or a ``numpy.random.Generator``); the Dropout draws
     its masks (training only) from its own stream spawned from it.
     """
 
     def __init__(self, num_classes=1000, seed=0, class_names=None, dropout=0.2,
-                 arch="mobilenet_v2"):
+                 arch="mobilenet_v2", normalize=False):
         super().__init__(class_names=class_names)
         #: torchvision's name for the architecture (``to_torch`` builds that model).
         self.arch = arch
         rng = _validate.rng(seed, "seed")
+        if normalize:
+            self.add("normalize", Normalize(*IMAGENET))
         channels = 32
         features = [conv_bn_relu6(3, channels, stride=2, rng=rng)]
         for t, c, n, s in INVERTED_RESIDUAL_SETTING:
@@ -86,6 +95,8 @@ class MobileNetV2(Module):
         self.gap_head = GapHead(features="features", linear="classifier.1")
 
     def forward_with(self, x, run):
+        if "normalize" in self.children:
+            x = run("normalize", x)
         x = run("features", x)                                          # (N, 1280, h, w)
         # adaptive_avg_pool2d(x, (1, 1)) then torch.flatten(x, 1): the mean over (h, w).
         x = x.mean(axis=(2, 3))                                         # (N, 1280)
@@ -97,8 +108,9 @@ class MobileNetV2(Module):
         h, w = back.output("features").shape[2:]                       # in this trace
         d = d[..., None, None] / (h * w)                                # (..., N, 1280, 1, 1)
         d = d.repeat(h, axis=-2).repeat(w, axis=-1)                     # (..., N, 1280, h, w)
-        return back("features", d)
+        d = back("features", d)
+        return back("normalize", d) if "normalize" in self.children else d
 
 
-def mobilenet_v2(num_classes=1000, seed=0, class_names=None) -> MobileNetV2:
-    return MobileNetV2(num_classes, seed, class_names)
+def mobilenet_v2(num_classes=1000, seed=0, class_names=None, normalize=False) -> MobileNetV2:
+    return MobileNetV2(num_classes, seed, class_names, normalize=normalize)

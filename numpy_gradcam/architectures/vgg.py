@@ -14,6 +14,10 @@ num_classes).
 least 32×32 (torchvision's ``min_size``); ``features.30`` is ``⌊H/32⌋ × ⌊W/32⌋``, and the
 adaptive pool brings any such size to 7×7 (repeating entries when smaller).
 
+``normalize=True`` puts torchvision's ImageNet normalisation first, as a layer ``normalize``
+without parameters (:mod:`~numpy_gradcam.architectures.input_normalization`): the model then
+takes [0, 1] images; ``state_dict()`` and every other name are unchanged.
+
 Initialised as the engine's layers are (PyTorch's default per layer), not torchvision's
 re-initialisation; load trained weights with ``load_state_dict``. With 1000 classes it holds
 138 million parameters (1.1 GB in float64).
@@ -28,8 +32,10 @@ from ..nn.dropout import Dropout
 from ..nn.linear import Linear
 from ..nn.maxpool import MaxPool2d
 from ..nn.module import Module
+from ..nn.normalize import Normalize
 from ..nn.relu import ReLU
 from ..nn.sequential import Sequential
+from .input_normalization import IMAGENET
 
 #: torchvision's ``cfgs["D"]``: a convolution's output channels, or ``"M"`` a max-pool.
 VGG16_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
@@ -38,18 +44,21 @@ VGG16_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "
 
 class VGG(Module):
     """``VGG(config, num_classes=1000, seed=0, class_names=None, dropout=0.5)``: torchvision's
-    ``VGG`` without BatchNorm.
+    ``VGG`` without BatchNorm (``normalize=True``: ImageNet's normalisation first, see the module
+    docstring).
 
     The weights come from ``seed`` (an int or a ``numpy.random.Generator``); each Dropout draws
     its masks (training only) from its own stream spawned from it.
     """
 
     def __init__(self, config, num_classes=1000, seed=0, class_names=None, dropout=0.5,
-                 arch=None):
+                 arch=None, normalize=False):
         super().__init__(class_names=class_names)
         #: torchvision's name for the architecture (``to_torch`` builds that model).
         self.arch = arch
         rng = _validate.rng(seed, "seed")
+        if normalize:
+            self.add("normalize", Normalize(*IMAGENET))
         layers, channels = [], 3
         for v in config:
             if v == "M":
@@ -74,14 +83,17 @@ class VGG(Module):
         self.min_size = (2 ** config.count("M"),) * 2
 
     def forward_with(self, x, run):
+        if "normalize" in self.children:
+            x = run("normalize", x)
         x = run("avgpool", run("features", x))                          # (N, 512, 7, 7)
         return run("classifier", x.reshape(len(x), -1))                 # torch.flatten(x, 1)
 
     def backward_with(self, dout, back):
         d = back("classifier", dout)                                    # (..., N, 25088)
         d = d.reshape(*d.shape[:-1], 512, 7, 7)                         # the flatten, undone
-        return back("features", back("avgpool", d))
+        d = back("features", back("avgpool", d))
+        return back("normalize", d) if "normalize" in self.children else d
 
 
-def vgg16(num_classes=1000, seed=0, class_names=None) -> VGG:
-    return VGG(VGG16_CONFIG, num_classes, seed, class_names, arch="vgg16")
+def vgg16(num_classes=1000, seed=0, class_names=None, normalize=False) -> VGG:
+    return VGG(VGG16_CONFIG, num_classes, seed, class_names, arch="vgg16", normalize=normalize)

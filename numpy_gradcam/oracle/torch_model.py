@@ -3,7 +3,10 @@
 with our weights loaded unchanged — the ``state_dict`` layouts are PyTorch's already. A
 ``Sequential`` (nested or not) becomes a ``torch.nn.Sequential``; a real architecture
 (:mod:`numpy_gradcam.architectures`) becomes torchvision's model of that name, which needs
-torchvision.
+torchvision. A model that normalises its input (a first layer ``normalize``,
+:class:`~numpy_gradcam.nn.Normalize`) has a torch copy that does too: a module ``normalize``,
+called first by a forward pre-hook on torchvision's model (whose own names stay as they are),
+its constants not in the ``state_dict`` (non-persistent buffers), as ours are not.
 """
 
 from __future__ import annotations
@@ -33,6 +36,28 @@ def _global_avg_pool_module(torch):
             return x.mean(dim=(2, 3))
 
     return GlobalAvgPool2d()
+
+
+def _normalize_module(layer: nn.Normalize, torch):
+    class Normalize(torch.nn.Module):
+        """``(scale·x − mean) / std`` per channel, as :class:`numpy_gradcam.nn.Normalize`."""
+
+        def __init__(self):
+            super().__init__()
+            self.scale = layer.scale
+            for name in ("mean", "std"):
+                value = torch.tensor(getattr(layer, name), dtype=torch.float64).view(-1, 1, 1)
+                self.register_buffer(name, value, persistent=False)
+
+        def forward(self, x):
+            return (self.scale * x - self.mean) / self.std
+
+    return Normalize()
+
+
+def _normalize_first(module, args):
+    """A forward pre-hook: the model's input goes through its ``normalize`` first."""
+    return (module.normalize(args[0]), *args[1:])
 
 
 def _torch_layer(layer, torch):
@@ -69,6 +94,8 @@ def _torch_layer(layer, torch):
         return tnn.Flatten()
     if isinstance(layer, nn.BatchNorm2d):
         return tnn.BatchNorm2d(layer.num_features, eps=layer.eps, momentum=layer.momentum)
+    if isinstance(layer, nn.Normalize):
+        return _normalize_module(layer, torch)
     raise TypeError(f"to_torch has no torch counterpart for layer {layer!r}")
 
 
@@ -120,6 +147,9 @@ def to_torch(model: nn.Module, dtype=None, device="cpu"):
         torch_model = _torchvision_model(model)
     else:
         torch_model = _torch_module(model, torch)
+    if not isinstance(model, nn.Sequential) and "normalize" in model.children:
+        torch_model.normalize = _torch_layer(model.children["normalize"], torch)
+        torch_model.register_forward_pre_hook(_normalize_first)
     # Convert before loading: torch creates float32 parameters, and loading our float64 weights
     # into them first would round them.
     torch_model = torch_model.to(dtype=dtype, device=device)
