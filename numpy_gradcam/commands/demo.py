@@ -2,7 +2,8 @@
 
 The paper's "cat and dog" image in our world: a composite scene holding two different shapes.
 For each of the two classes it draws the Grad-CAM map and its overlay, then the counterfactual
-map of the first class, into one PNG, and prints the model's prediction.
+map of the first class, into one PNG, and prints the model's prediction. ``--model`` may be any
+model of the shapes classes: a shipped one, or a file written by ``numpy-gradcam train``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..cam import explain
 from ..datasets import make_composite
 from ..figures import panels
 from ..io import save_figure
-from ..models import MODEL_NAMES, load_model
+from .model_options import add_model_options, load, require_shapes_classes
 
 DEFAULT_NAME = "numpy-gradcam-demo"
 # A scene whose two shapes the model ranks first and second (scenes with two objects are unlike
@@ -29,8 +30,7 @@ def add_parser(subparsers):
         "demo", help="explain a two-shape scene with the shipped model and write a PNG figure",
         description=__doc__,
     )
-    parser.add_argument("--model", default="tinycnn-gap", choices=MODEL_NAMES,
-                        help="which shipped model to explain (default: %(default)s)")
+    add_model_options(parser)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help="which composite scene to draw (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=None,
@@ -51,7 +51,8 @@ def free_name(folder: Path, stem: str, suffix: str = ".png") -> Path:
 
 def run(args) -> int:
     _validate.positive_int(args.seed, "--seed", minimum=0)
-    model = load_model(args.model)
+    model = load(args)
+    require_shapes_classes(model, args, "demo explains a scene of shapes")
     image, labels, _ = make_composite(seed=args.seed)
     names = model.class_names
     a, b = (int(c) for c in labels)

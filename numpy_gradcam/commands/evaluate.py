@@ -7,6 +7,9 @@ confidence intervals: Wilson for rates, normal approximation for means), ``delet
 biased-model investigation instead: ``tinycnn-biased`` against ``--model`` on the cue-swapped
 test split, written to ``bias.md``, ``bias.csv`` and ``bias_misclassified.png``. Existing files
 are never replaced without ``--force``. See docs/evaluation.md for the protocols.
+
+``--model`` is a model of the shapes classes (their masks are the ground truth): a shipped one,
+or a file written by ``numpy-gradcam train``.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from ..evaluation import bias, report, suite
 from ..evaluation.baselines import BASELINES
 from ..figures import panels
 from ..io import atomic_write, save_figure
-from ..models import MODEL_NAMES, build, load_model
+from ..models import architecture_of, load_model
+from .model_options import add_model_options, load, require_shapes_classes
 
 ALL_METRICS = (*suite.METRICS, "bias")
 DEFAULT_METRICS = suite.METRICS
@@ -42,8 +46,7 @@ def add_parser(subparsers):
         "evaluate", help="score the methods' heatmaps against ground truth (pointing game, "
                          "localisation, deletion/insertion, confidence, sanity checks)",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="tinycnn-gap", choices=MODEL_NAMES,
-                        help="shipped model (default: %(default)s)")
+    add_model_options(parser)
     parser.add_argument("--methods", default="all",
                         help="comma-separated methods of the registry and baselines "
                              f"({', '.join(BASELINES)}), or 'all' (default)")
@@ -141,7 +144,8 @@ def run(args) -> int:
     if args.curve_n is not None:
         _validate.positive_int(args.curve_n, "--curve-n")
     metrics = parse_metrics(args.metrics)
-    model = load_model(args.model)
+    model = load(args)
+    require_shapes_classes(model, args, "evaluate scores maps against the shapes' masks")
     methods = parse_methods(args.methods, model)
     if "cam" in methods and _cam_problem(model) is not None:
         raise ValueError(f"--methods cam cannot explain {args.model}: {_cam_problem(model)}; "
@@ -160,14 +164,12 @@ def run(args) -> int:
                                 limits, args.curve_n, args.steps, progress)
         write_results(args, model, result, scored, limits)
     if "sanity" in metrics:
-        card = model.card
-        fresh = build(card["architecture"], seed=args.seed, class_names=card["class_names"],
-                      **card.get("architecture_options", {}))
+        fresh = architecture_of(model.card, seed=args.seed)
         sane = [m for m in methods if m in METHODS and m not in SLOW]
         study = suite.sanity_study(model, fresh, sane, args.sanity_n, args.seed, progress)
         write_sanity(args, study)
     if "bias" in metrics:
-        run_bias(args)
+        run_bias(args, model)
     for f in files:
         print(f"wrote {f}")
     return 0
@@ -239,11 +241,11 @@ def write_sanity(args, study) -> None:
     save_figure(fig, args.out / "sanity.png", force=args.force)
 
 
-def run_bias(args) -> None:
+def run_bias(args, reference) -> None:
     if args.model == "tinycnn-biased":
         raise ValueError("--model is the unbiased reference of the bias investigation; "
                          "choose tinycnn-gap or tinycnn-fc")
-    biased, reference = load_model("tinycnn-biased"), load_model(args.model)
+    biased = load_model("tinycnn-biased")
     x, labels, masks, cue_masks = make_biased(args.n, seed=args.seed, split="test")
     cue = has_cue(cue_masks)
     shares = {name: bias.cue_shares(m, x, labels, masks, cue_masks)

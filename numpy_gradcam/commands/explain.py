@@ -3,6 +3,10 @@
 The image is read with Pillow (RGB, grey, RGBA, palette, 16-bit …), resized to the model's input
 size for the forward and backward passes, and the normalised map is upsampled to the *original*
 image's size and blended onto it, so the overlay has the resolution of the file you gave.
+
+``--model`` is a shipped model or a weights file: one written by ``numpy-gradcam train`` (its
+model card beside it says the rest), or any other with ``--arch``, e.g. ``--model resnet18.pth
+--arch resnet18`` (then the input size is the architecture's, 224×224 for the ImageNet ones).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from ..cam import explain
 from ..cam.methods import METHODS
 from ..cam.presets import PRESETS
 from ..io import load_image, save_png
-from ..models import MODEL_NAMES, load_model
+from .model_options import add_model_options, load
 
 
 def add_parser(subparsers):
@@ -25,13 +29,12 @@ def add_parser(subparsers):
         "explain", help="write the Grad-CAM overlay of an image file", description=__doc__,
     )
     parser.add_argument("image", type=Path, help="the image file (PNG, JPEG, …)")
-    parser.add_argument("--model", default="tinycnn-gap", choices=MODEL_NAMES,
-                        help="which shipped model (default: %(default)s)")
+    add_model_options(parser)
     parser.add_argument("--target", default=None,
                         help="class to explain, by name or index (default: the predicted class)")
     parser.add_argument("--layer", default=None,
-                        help="layer to explain (default: the model's target layer, its last "
-                             "conv ReLU)")
+                        help="layer to explain (default: the model's target layer: the tiny "
+                             "CNNs' last conv ReLU, a ResNet's layer4, …)")
     parser.add_argument("--method", default="gradcam", choices=sorted(METHODS),
                         help="default: %(default)s")
     parser.add_argument("--preset", default="paper", choices=list(PRESETS),
@@ -60,6 +63,9 @@ def parse_target(text):
     return int(text) if re.fullmatch(r"-?[0-9]+", text) else text
 
 
+#: The most probable classes printed (all four of the shapes; ImageNet's top five).
+SHOWN = 5
+
 #: explain's options that the paper preset's rendering reads.
 RENDER_OPTIONS = ("upsample", "align_corners", "normalize", "eps", "cmap", "alpha")
 
@@ -67,7 +73,7 @@ RENDER_OPTIONS = ("upsample", "align_corners", "normalize", "eps", "cmap", "alph
 def run(args) -> int:
     if args.alpha is not None:
         _validate.fraction(args.alpha, "--alpha")
-    model = load_model(args.model)
+    model = load(args)
     original = load_image(args.image)                                   # (3, H0, W0)
     size = tuple(model.card["input_size"][1:])
     x = load_image(args.image, size=size)                               # (3, h_in, w_in)
@@ -81,8 +87,9 @@ def run(args) -> int:
     out = args.out or Path.cwd() / f"{args.image.stem}-{args.method}-{target}.png"
     save_png(out, overlay, force=args.force)
     p = e.probabilities
-    print("prediction: " + ", ".join(f"{model.class_names[c]} {p[c]:.3f}"
-                                     for c in np.argsort(-p)))
+    names = model.class_names or [str(c) for c in range(len(p))]
+    print("prediction: " + ", ".join(f"{names[c]} {p[c]:.3f}"
+                                     for c in np.argsort(-p)[:SHOWN]))
     kind = "counterfactual " if args.counterfactual else ""
     print(f"{kind}{args.method} for '{target}' at layer {e.layer}: wrote {out}")
     return 0

@@ -5,6 +5,10 @@ probable classes of an image file), one row each: the original image, guided bac
 the Grad-CAM overlay, guided Grad-CAM (their product) and the occlusion map, as one PNG. Guided
 backprop shows fine detail of both objects; Grad-CAM, guided Grad-CAM and occlusion should each
 light up only the object of their row's class.
+
+``--model`` may be a weights file (``--arch`` where it has no model card); ``--scene`` needs a
+model of the shapes classes. Occlusion runs one forward pass per patch position: on a real
+architecture at 224×224, choose a large ``--patch`` and ``--stride``.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from ..cam import explain
 from ..datasets import make_composite
 from ..figures import figure1
 from ..io import load_image, save_figure
-from ..models import MODEL_NAMES, load_model
 from .explain import parse_target
+from .model_options import add_model_options, load, require_shapes_classes
 
 DEFAULT_OUT = Path("numpy-gradcam-figure1.png")
 
@@ -33,8 +37,7 @@ def add_parser(subparsers):
                         help="an image file (PNG, JPEG, …); or use --scene")
     parser.add_argument("--scene", type=int, default=None, metavar="SEED",
                         help="use the composite scene of this seed (two shapes) instead of IMAGE")
-    parser.add_argument("--model", default="tinycnn-gap", choices=MODEL_NAMES,
-                        help="which shipped model (default: %(default)s)")
+    add_model_options(parser)
     parser.add_argument("--classes", nargs=2, default=None, metavar=("FIRST", "SECOND"),
                         help="the two classes, by name or index (default: the scene's two "
                              "shapes, or the image's two most probable classes)")
@@ -55,6 +58,7 @@ def _input(args, model):
         raise ValueError("give either IMAGE or --scene SEED (exactly one)")
     if args.scene is not None:
         seed = _validate.positive_int(args.scene, "--scene", minimum=0)
+        require_shapes_classes(model, args, "--scene draws a scene of shapes")
         image, labels, _ = make_composite(seed=seed)
         return image, f"scene {seed}", [int(c) for c in labels]
     size = tuple(model.card["input_size"][1:])
@@ -66,7 +70,7 @@ def run(args) -> int:
     _validate.positive_int(args.stride, "--stride")
     if args.out.exists() and not args.force:
         raise FileExistsError(f"{args.out} exists; use --force to replace it")
-    model = load_model(args.model)
+    model = load(args)
     image, source, classes = _input(args, model)
     if args.classes is not None:
         classes = [parse_target(c) for c in args.classes]

@@ -2,7 +2,9 @@
 
 Writes two files: the weights ``FILE.npz`` (``state_dict()``: PyTorch's names and layouts) and
 its model card ``FILE.json`` next to it (architecture, class names, input convention, the exact
-training command, held-out accuracy, the weights' sha256), which ``load_model`` reads.
+training command, held-out accuracy, the weights' sha256). ``load_model("FILE.npz")`` and every
+command's ``--model FILE.npz`` read the pair back as it is: the card names the architecture, so
+no ``--arch`` is needed.
 
 Data seeds (so that no held-out image was ever trained on):
 
@@ -42,10 +44,12 @@ def add_parser(subparsers):
         description=(
             "Train tinycnn-gap, tinycnn-fc or tinycnn-biased on freshly generated shapes "
             "(data seed = --seed), score it on held-out images (data seed "
-            f"{HELDOUT_SEED}), and write the weights FILE.npz and the model card FILE.json."
+            f"{HELDOUT_SEED}), and write the weights FILE.npz and the model card FILE.json: "
+            "any command's --model FILE.npz then reads them."
         ),
     )
-    parser.add_argument("--model", required=True, choices=models.MODEL_NAMES)
+    parser.add_argument("--model", required=True, choices=models.MODEL_NAMES,
+                        help="which shipped model's architecture and data to train afresh")
     parser.add_argument("--epochs", required=True, type=int, help="passes over the training set")
     parser.add_argument("--n-train", required=True, type=int, help="number of training images")
     parser.add_argument("--seed", type=int, default=0,
