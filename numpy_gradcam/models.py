@@ -227,19 +227,20 @@ def _load_shipped(name: str) -> Module:
 
 def _weights_file(name_or_path) -> Path:
     """``name_or_path`` as the path of an existing file; the error says what is accepted."""
-    shipped = ", ".join(repr(name) for name in MODEL_NAMES)
-    if not isinstance(name_or_path, (str, os.PathLike)):
-        raise TypeError(f"name_or_path must be a shipped model name ({shipped}) or the path of a "
-                        f"weights file, got {_validate.describe(name_or_path)}")
-    path = Path(name_or_path)
-    if not path.is_file():
-        hint = (f" ({str(name_or_path)!r} is an architecture: give a weights file with "
-                f"arch={str(name_or_path)!r}, or build({str(name_or_path)!r}) for fresh weights)"
-                if name_or_path in ARCHITECTURES else "")
-        what = "a directory" if path.is_dir() else "which is neither (no such file)"
+    is_path = isinstance(name_or_path, (str, os.PathLike)) and os.fspath(name_or_path) != ""
+    path = Path(name_or_path) if is_path else None
+    if path is None or not path.is_file():
+        shipped = ", ".join(repr(name) for name in MODEL_NAMES)
+        if path is None:
+            given = _validate.describe(name_or_path)
+        else:
+            kind = "a directory" if path.is_dir() else "which is neither (no such file)"
+            given = f"{str(name_or_path)!r}, {kind}"
+        hint = (f" ({name_or_path!r} is an architecture: give a weights file with "
+                f"arch={name_or_path!r}, or build({name_or_path!r}) for fresh weights)"
+                if isinstance(name_or_path, str) and name_or_path in ARCHITECTURES else "")
         raise ValueError(f"name_or_path must be one of the shipped models {shipped} or the path "
-                         f"of a weights file ({WEIGHTS_FILES}); got {str(name_or_path)!r}, "
-                         f"{what}{hint}")
+                         f"of a weights file ({WEIGHTS_FILES}); got {given}{hint}")
     if path.suffix == ".json":
         raise ValueError(f"name_or_path must be the weights file, not its model card: got "
                          f"{str(path)!r}")

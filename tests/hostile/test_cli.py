@@ -34,9 +34,10 @@ USER_ERRORS = {
                                    r"cannot write a file here: a directory has this name"),
     "explain-out-missing-folder": (["explain", "{scene}", "--out", "{tmp}/no/o.png"],
                                    r"parent directory .* does not exist"),
-    # the parser's own errors (unknown choices, wrong types, missing arguments)
     "unknown-model": (["explain", "{scene}", "--model", "resnet50"],
-                      r"explain: error: argument --model: invalid choice: 'resnet50'"),
+                      r"explain: error: --model resnet50: name_or_path must be one of the "
+                      r"shipped models .* or the path of a weights file"),
+    # the parser's own errors (unknown choices, wrong types, missing arguments)
     "unknown-method": (["explain", "{scene}", "--method", "magic"],
                        r"argument --method: invalid choice: 'magic'"),
     "alpha-not-a-number": (["explain", "{scene}", "--alpha", "lots"],

@@ -103,10 +103,11 @@ def test_a_0d_array_target_means_that_class(model, image):
 
 @pytest.mark.parametrize("name, error, match", [
     ("resnet50", ValueError,
-     r"name must be one of 'tinycnn-gap', 'tinycnn-fc', 'tinycnn-biased'; got 'resnet50'"),
-    ("", ValueError, r"name must be one of .*got ''"),
-    (None, ValueError, r"name must be one of .*got None"),
-    (["tinycnn-gap"], ValueError, r"name must be one of .*\(list\)"),
+     r"name_or_path must be one of the shipped models 'tinycnn-gap', 'tinycnn-fc', "
+     r"'tinycnn-biased' or the path of a weights file .*got 'resnet50', which is neither"),
+    ("", ValueError, r"name_or_path must be one of .*got '' \(str\)"),
+    (None, ValueError, r"name_or_path must be one of .*got None"),
+    (["tinycnn-gap"], ValueError, r"name_or_path must be one of .*\(list\)"),
 ])
 def test_unknown_model_names_are_refused(name, error, match):
     with pytest.raises(error, match=match):
