@@ -48,10 +48,12 @@ __all__ = [
     "load_image",
     "load_json",
     "load_npz",
+    "load_state_dict",
     "save_figure",
     "save_json",
     "save_npz",
     "save_png",
+    "save_state_dict",
     "sha256_file",
 ]
 
@@ -608,3 +610,65 @@ def load_json(path):
         raise ValueError(f"{str(path)!r} is not UTF-8 text: {e}") from e
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         raise ValueError(f"{str(path)!r} is not valid JSON: {e}") from e
+
+
+# --------------------------------------------------------------------------------------------
+# state dicts (numpy_gradcam.weights reads and writes them; imported when called, as it
+# imports this module)
+
+
+def load_state_dict(path, report: list | None = None) -> dict[str, np.ndarray]:
+    """Read the weights of a PyTorch checkpoint, a safetensors file or an ``.npz`` archive.
+
+    The format is told by the file's content (``numpy_gradcam.weights.read``): ``torch.save``
+    files (zip, or legacy), ``.safetensors``, ``.npz``. torch is not needed, and nothing in the
+    file runs: a pickle may name only what a state dict holds (tensors, storages, dtypes,
+    ``OrderedDict``, plain Python values); any other global, ``os.system`` or a whole pickled
+    model's class, is refused by name without being imported.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; opened read-only, never modified.
+    report : list, optional
+        Notes are appended to it, one sentence each, on what was done to make the file a state
+        dict: "took the weights from the checkpoint's 'state_dict' entry (beside: epoch,
+        optimizer)", "removed DataParallel's 'module.' prefix from 122 keys", "converted 3
+        bfloat16 tensor(s) to float32 …". Nothing is appended for a plain state dict.
+
+    Returns
+    -------
+    dict[str, np.ndarray]
+        name → array, in the file's order, with the file's dtypes (bfloat16 as float32).
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, PermissionError
+        ``path`` is missing, a directory, or cannot be read.
+    ValueError
+        The file is none of these formats, or cannot be read safely (a refused global, a size
+        the file does not hold, a truncated file, a zip bomb): the message names the file and
+        what is wrong.
+    """
+    from .weights import read  # here: weights imports io
+
+    if report is not None and not isinstance(report, list):
+        raise TypeError(f"report must be a list (notes are appended to it) or None, got "
+                        f"{_validate.describe(report)}")
+    weights = read(path)
+    if report is not None:
+        report.extend(weights.notes)
+    return weights.state_dict
+
+
+def save_state_dict(path, state_dict: Mapping[str, np.ndarray], force: bool = False) -> None:
+    """Write a state dict as ``.safetensors`` (torch users read it with
+    ``safetensors.torch.load_file``) or ``.npz``, by ``path``'s extension, atomically.
+
+    ``state_dict`` maps non-empty string keys to NumPy arrays of dtype bool, int8/16/32/64,
+    uint8/16/32/64 or float16/32/64. An existing file is replaced only with ``force=True``
+    (``numpy_gradcam.weights.write``).
+    """
+    from .weights import write  # here: weights imports io
+
+    write(path, state_dict, force=force)
