@@ -69,7 +69,7 @@ _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 # paths
 
 
-def _as_path(path, name: str = "path") -> Path:
+def as_path(path, name: str = "path") -> Path:
     """``path`` as a ``Path``: a ``str`` or an ``os.PathLike`` of ``str`` is accepted."""
     if isinstance(path, Path):
         return path
@@ -82,7 +82,7 @@ def _as_path(path, name: str = "path") -> Path:
                     f"{_validate.describe(path)}")
 
 
-def _stat(path: Path, follow_symlinks: bool = True) -> os.stat_result | None:
+def file_status(path: Path, follow_symlinks: bool = True) -> os.stat_result | None:
     """``os.stat(path)``, or ``None`` when nothing is there.
 
     A path that cannot be looked up for lack of permission raises ``PermissionError`` rather
@@ -99,7 +99,7 @@ def _stat(path: Path, follow_symlinks: bool = True) -> os.stat_result | None:
 
 def _check_readable_file(path: Path, what: str) -> None:
     """Raise the honest ``OSError`` subclass when ``path`` is not an existing file."""
-    found = _stat(path)
+    found = file_status(path)
     if found is None:
         raise FileNotFoundError(errno.ENOENT, f"no {what} file at this path", str(path))
     if stat.S_ISDIR(found.st_mode):
@@ -107,7 +107,7 @@ def _check_readable_file(path: Path, what: str) -> None:
 
 
 @contextmanager
-def _open_for_reading(path: Path, what: str) -> Iterator:
+def open_for_reading(path: Path, what: str) -> Iterator:
     """Open ``path`` read-only (binary), with clear errors for the usual mistakes."""
     _check_readable_file(path, what)
     try:
@@ -161,22 +161,22 @@ def atomic_write(path, force: bool = False) -> Iterator[Path]:
     PermissionError
         The parent directory cannot be written.
     """
-    path = _as_path(path)
+    path = as_path(path)
     if not isinstance(force, bool):
         raise TypeError(f"force must be True or False, got {_validate.describe(force)}")
     parent = path.parent
-    found_parent = _stat(parent)
+    found_parent = file_status(parent)
     if found_parent is None:
         raise FileNotFoundError(errno.ENOENT, "cannot write: the parent directory "
                                 f"{str(parent)!r} does not exist (create it first)", str(path))
     if not stat.S_ISDIR(found_parent.st_mode):
         raise NotADirectoryError(errno.ENOTDIR, f"cannot write: {str(parent)!r} is not a "
                                  "directory", str(path))
-    found = _stat(path)
+    found = file_status(path)
     if found is not None and stat.S_ISDIR(found.st_mode):
         raise IsADirectoryError(errno.EISDIR, "cannot write a file here: a directory has this "
                                 "name", str(path))
-    if not force and _stat(path, follow_symlinks=False) is not None:
+    if not force and file_status(path, follow_symlinks=False) is not None:
         raise _exists_error(path)
 
     tmp = _create_temporary(path)
@@ -225,7 +225,7 @@ def _move_into_place(tmp: Path, path: Path, force: bool) -> None:
     except FileExistsError:
         raise _exists_error(path) from None
     except OSError:
-        if _stat(path, follow_symlinks=False) is not None:
+        if file_status(path, follow_symlinks=False) is not None:
             raise _exists_error(path) from None
         os.replace(tmp, path)
         return
@@ -286,12 +286,12 @@ def load_image(path, size=None, background: float = 0.0) -> np.ndarray:
         Pillow's decompression-bomb limit ``PIL.Image.MAX_IMAGE_PIXELS`` (kept as it is: an image
         above the limit is refused, not just warned about), or its samples are out of range.
     """
-    path = _as_path(path)
+    path = as_path(path)
     if size is not None:
         size = _validate.pair(size, "size")
     background = _validate.fraction(background, "background")
 
-    with _open_for_reading(path, "image") as f:
+    with open_for_reading(path, "image") as f:
         im = _decode(f, path)
     x = _image_to_array(im, path, background)  # (3, H, W)
     if size is not None:
@@ -469,9 +469,9 @@ def save_figure(fig, path, force: bool = False, dpi: float = 100) -> None:
 
 def sha256_file(path) -> str:
     """The SHA-256 digest of a file's bytes, as 64 lowercase hex digits."""
-    path = _as_path(path)
+    path = as_path(path)
     digest = hashlib.sha256()
-    with _open_for_reading(path, "input") as f:
+    with open_for_reading(path, "input") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -498,14 +498,14 @@ def load_npz(path, required: Iterable[str] | None = None) -> dict[str, np.ndarra
         Not an ``.npz`` archive; an array holds Python objects (reading it would unpickle, i.e.
         run code, so it is refused); a key in ``required`` is missing.
     """
-    path = _as_path(path)
+    path = as_path(path)
     if required is not None:
         if isinstance(required, (str, bytes)) or not isinstance(required, Iterable):
             raise TypeError("required must be an iterable of key names (e.g. a list of str), "
                             f"got {_validate.describe(required)}")
         required = list(required)
     arrays: dict[str, np.ndarray] = {}
-    with _open_for_reading(path, ".npz") as f:
+    with open_for_reading(path, ".npz") as f:
         if not zipfile.is_zipfile(f):
             raise ValueError(f"{str(path)!r} is not an .npz archive (a zip of .npy files, as "
                              "written by np.savez or save_npz)")
@@ -597,8 +597,8 @@ def save_json(path, obj, force: bool = False) -> None:
 
 def load_json(path):
     """Read a JSON file (UTF-8). NaN/Infinity literals are refused, as ``save_json`` does."""
-    path = _as_path(path)
-    with _open_for_reading(path, "JSON") as f:
+    path = as_path(path)
+    with open_for_reading(path, "JSON") as f:
         data = f.read()
 
     def refuse(constant):

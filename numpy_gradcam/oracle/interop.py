@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
-from ..io import _as_path, atomic_write
+from ..io import as_path, atomic_write
 from ..models import MODEL_NAMES, load_model
 from ..nn.sequential import Sequential
 from .torch_model import _import_torch
@@ -48,7 +48,7 @@ def load_torch_state_dict(path, model_name: str) -> Sequential:
         ``Sequential.load_state_dict``: the first missing or unexpected key, or wrong shape).
     """
     _validate.choice(model_name, "model_name", MODEL_NAMES)
-    path = _as_path(path)
+    path = as_path(path)
     torch = _import_torch()
     if not path.is_file():
         raise FileNotFoundError(f"no such .pt file: {str(path)!r}")

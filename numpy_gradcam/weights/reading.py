@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..io import _as_path, _open_for_reading, _stat
+from ..io import as_path, file_status, open_for_reading
 from . import npz_file, safetensors_file, torch_legacy, torch_zip
 from .checkpoint import strip_data_parallel
 from .limits import Refused
@@ -71,7 +71,7 @@ class Weights:
 
 def _check_regular(path) -> None:
     """Refuse a FIFO, a device or a socket before opening it (opening a FIFO would wait)."""
-    found = _stat(path)
+    found = file_status(path)
     if found is None:
         raise FileNotFoundError(errno.ENOENT, "no weights file at this path", str(path))
     if not stat.S_ISREG(found.st_mode) and not stat.S_ISDIR(found.st_mode):
@@ -140,11 +140,11 @@ def read(path) -> Weights:
         not hold, a truncated file, a zip bomb, wrong magic numbers. The message names the file
         and what is wrong with it.
     """
-    path = _as_path(path)
+    path = as_path(path)
     _check_regular(path)
     notes: list[str] = []
     kind = None
-    with _open_for_reading(path, "weights") as f:
+    with open_for_reading(path, "weights") as f:
         file_size = os.fstat(f.fileno()).st_size
         try:
             head = f.read(512)

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import _validate
-from ..io import _as_path, atomic_write, save_npz
+from ..io import as_path, atomic_write, save_npz
 from . import safetensors_file
 from .dtypes import SAFETENSORS_NAMES
 
@@ -70,7 +70,7 @@ def write(path, state_dict: Mapping[str, np.ndarray], force: bool = False) -> No
     FileExistsError
         ``path`` exists and ``force`` is false.
     """
-    path = _as_path(path)
+    path = as_path(path)
     suffix = path.suffix.lower()
     if suffix not in _WRITERS:
         raise ValueError(f"path must end in .safetensors or .npz, got {str(path)!r} (torch's "
