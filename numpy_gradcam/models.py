@@ -249,6 +249,8 @@ def _weights_file(name_or_path) -> Path:
 
 def _load_file(path: Path, arch: str | None) -> Module:
     """A weights file's model (:func:`load_model`): its card's or ``arch``'s architecture."""
+    from .io import load_state_dict
+
     card_path = path.with_suffix(".json")
     if card_path.is_file():
         card = _read_card(card_path, ("architecture",))
@@ -266,8 +268,8 @@ def _load_file(path: Path, arch: str | None) -> Module:
         card = {"architecture": arch, "class_names": None}
     card = dict(card, weights=str(path))
     card.setdefault("input_size", INPUT_SIZES[card["architecture"]])
-    notes = []
-    state = read_state_dict(path, notes)
+    notes = []                                  # what reading took: a checkpoint's nesting, …
+    state = load_state_dict(path, report=notes)
     if notes:
         card["weights_notes"] = notes
     model = architecture_of(card)
@@ -285,20 +287,6 @@ def _load_file(path: Path, arch: str | None) -> Module:
     model.card = card
     model.name = str(path)
     return model
-
-
-def read_state_dict(path, report: list | None = None) -> dict:
-    """The arrays of a weights file, ``{name: np.ndarray}``, as ``numpy_gradcam.io.
-    load_state_dict`` reads them (what it did to a checkpoint that nests them, or to
-    DataParallel's ``module.`` prefix, appended to ``report``)."""
-    from . import io
-
-    if hasattr(io, "load_state_dict"):
-        return io.load_state_dict(path, report=report)
-    if Path(path).suffix != ".npz":
-        raise ValueError(f"{str(path)!r}: only .npz weights files can be read by this version "
-                         f"(numpy_gradcam.io.load_npz)")
-    return io.load_npz(path)
 
 
 def _classifier_rows(model: Module, state: dict) -> int | None:

@@ -3,7 +3,8 @@ against its torch copy, ``to_torch(model)``: torchvision's ResNet-18 and the Eff
 port with a module ``normalize`` called first by a forward pre-hook, and a Sequential holding a
 ``Normalize``. The input is [0, 1] RGB; logits, every module's output (``normalize``'s too),
 dy/dA at the default layer and dy/dx agree, and the torch copy's ``state_dict`` is the
-architecture's alone.
+architecture's alone. The constants are torchvision's weights' own, and a checkpoint that
+``torch.save`` wrote loads into a model that predicts as torchvision does on normalised images.
 
 Needs torchvision and the port (CI's second environment); skipped without them unless
 NUMPY_GRADCAM_REQUIRE_LIBRARIES names them.
@@ -12,9 +13,11 @@ NUMPY_GRADCAM_REQUIRE_LIBRARIES names them.
 import numpy as np
 import pytest
 
-from numpy_gradcam import models, nn
+from numpy_gradcam import load_model, models, nn
+from numpy_gradcam.architectures.input_normalization import IMAGENET
 from numpy_gradcam.oracle import to_torch
 from tests.architectures.oracle import TOL, close, not_inplace, torch_stages
+from tests.architectures.oracle import randomise_batchnorm as randomise_batchnorm_torch
 from tests.conftest import require_library
 from tests.gradcheck import randomise_batchnorm
 
@@ -56,3 +59,33 @@ def test_a_sequential_with_a_normalize_layer_has_one_in_torch():
     assert list(torch_model.state_dict()) == ["conv.weight", "conv.bias"]
     x01 = np.random.default_rng(2).random((2, 3, 5, 5))
     close(model(x01), torch_model(torch.tensor(x01)).detach().numpy(), TOL[np.float64], "logits")
+
+
+@pytest.mark.parametrize("weights", ["ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights",
+                                     "VGG16_Weights", "MobileNet_V2_Weights"])
+def test_the_constants_are_those_of_torchvision_weights_transforms(weights):
+    tv = require_library("torchvision")
+    transforms = getattr(tv.models, weights).IMAGENET1K_V1.transforms()    # no download
+    assert (tuple(transforms.mean), tuple(transforms.std), 1.0) == IMAGENET
+
+
+def test_a_torch_saved_checkpoint_predicts_as_torchvision_on_its_normalised_input(tmp_path):
+    """The user's case: a fine-tuned torchvision ResNet-18 saved by ``torch.save`` inside a
+    training checkpoint, with DataParallel's prefix; ``load_model(path, arch=)`` on [0, 1]
+    images gives torchvision's logits on the images its weights' transforms normalise."""
+    torch = require_library("torch")
+    tv = require_library("torchvision")
+    torch.manual_seed(0)
+    tv_model = tv.models.resnet18(weights=None, num_classes=10).double().eval()
+    randomise_batchnorm_torch(tv_model, seed=1)
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"epoch": 3, "state_dict": {f"module.{k}": v
+                                           for k, v in tv_model.state_dict().items()}}, path)
+    model = load_model(path, arch="resnet18")
+    assert any("'module.' prefix" in note for note in model.card["weights_notes"])
+    transforms = tv.models.ResNet18_Weights.IMAGENET1K_V1.transforms()
+    normalize = tv.transforms.Normalize(transforms.mean, transforms.std)
+    x01 = np.random.default_rng(3).random((2, 3, 64, 64))
+    with torch.no_grad():
+        expected = tv_model(normalize(torch.tensor(x01))).numpy()
+    close(model(x01), expected, TOL[np.float64], "logits")

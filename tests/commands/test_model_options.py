@@ -16,6 +16,7 @@ from numpy_gradcam import models
 from numpy_gradcam.cli import main
 from numpy_gradcam.datasets import make_composite
 from numpy_gradcam.io import load_image, load_npz, save_npz, save_png
+from tests.conftest import require_torch
 
 #: The fastest training run that writes a real model and its card (~0.1 s).
 TRAIN = ["train", "--model", "tinycnn-gap", "--epochs", "1", "--n-train", "64",
@@ -145,10 +146,28 @@ def test_help_says_a_path_and_arch_are_accepted(command, capsys):
     assert "--arch ARCH" in text and "resnet18" in text
 
 
-def test_explain_runs_a_resnet18_file_where_torch_cannot_be_imported(resnet18_file, scene,
+@pytest.fixture(scope="module")
+def resnet18_pth(resnet18_file, tmp_path_factory):
+    """The same weights as ``torch.save`` writes them (a PyTorch user's file)."""
+    torch = require_torch()
+    path = tmp_path_factory.mktemp("torch") / "resnet18-weights.pth"
+    torch.save({k: torch.from_numpy(v) for k, v in load_npz(resnet18_file).items()}, path)
+    return path
+
+
+def test_a_torch_saved_file_is_the_same_model(resnet18_file, resnet18_pth):
+    x01 = np.random.default_rng(4).random((1, 3, 32, 32))
+    np.testing.assert_array_equal(ng.load_model(resnet18_pth, arch="resnet18")(x01),
+                                  ng.load_model(resnet18_file, arch="resnet18")(x01))
+
+
+@pytest.mark.parametrize("kind", ["npz", "pth"])
+def test_explain_runs_a_resnet18_file_where_torch_cannot_be_imported(kind, request, scene,
                                                                      tmp_path):
     """A fresh install has no torch: a fake ``torch`` (and ``torchvision``) that fails to import
-    comes first on the path of a new process, which must still explain the file."""
+    comes first on the path of a new process, which must still explain the file (``.pth`` as
+    ``torch.save`` wrote it, in the parent process)."""
+    weights = request.getfixturevalue("resnet18_pth" if kind == "pth" else "resnet18_file")
     fake = tmp_path / "no-torch"
     for name in ("torch", "torchvision"):
         (fake / name).mkdir(parents=True)
@@ -159,7 +178,7 @@ def test_explain_runs_a_resnet18_file_where_torch_cannot_be_imported(resnet18_fi
         "try:\n    import torch\nexcept ImportError:\n    pass\n"
         "else:\n    sys.exit('torch could be imported')\n"
         "from numpy_gradcam.cli import main\n"
-        f"sys.exit(main(['explain', {str(scene)!r}, '--model', {str(resnet18_file)!r}, "
+        f"sys.exit(main(['explain', {str(scene)!r}, '--model', {str(weights)!r}, "
         f"'--arch', 'resnet18', '--out', {str(out)!r}]))\n"
     )
     root = Path(ng.__file__).resolve().parent.parent
