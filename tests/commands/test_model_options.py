@@ -161,6 +161,18 @@ def test_a_torch_saved_file_is_the_same_model(resnet18_file, resnet18_pth):
                                   ng.load_model(resnet18_file, arch="resnet18")(x01))
 
 
+def test_what_reading_a_checkpoint_took_is_printed(resnet18_file, scene, tmp_path, capsys):
+    torch = require_torch()
+    checkpoint = tmp_path / "checkpoint.pth"
+    torch.save({"epoch": 1, "model": {f"module.{k}": torch.from_numpy(v)
+                                      for k, v in load_npz(resnet18_file).items()}}, checkpoint)
+    assert run_cli("explain", scene, "--model", checkpoint, "--arch", "resnet18",
+                   "--out", tmp_path / "o.png") == 0
+    printed = capsys.readouterr().out
+    assert f"--model {checkpoint}: took the weights from the checkpoint's 'model'" in printed
+    assert "'module.' prefix" in printed
+
+
 @pytest.mark.parametrize("kind", ["npz", "pth"])
 def test_explain_runs_a_resnet18_file_where_torch_cannot_be_imported(kind, request, scene,
                                                                      tmp_path):
