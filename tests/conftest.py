@@ -62,7 +62,7 @@ def require_library(name: str):
         required = os.environ.get("NUMPY_GRADCAM_REQUIRE_LIBRARIES", "").split(",")
         if name in required:
             pytest.fail(f"{name} is required here (NUMPY_GRADCAM_REQUIRE_LIBRARIES): {error}")
-        pytest.skip(f"{name} is not installed (the library's preset is checked against it)")
+        pytest.skip(f"{name} is not installed (its oracle tests compare against it)")
     if name == "torch" or name.startswith(("pytorch_grad_cam", "captum", "torchcam")):
         importlib.import_module("torch").set_num_threads(2)
     return module
