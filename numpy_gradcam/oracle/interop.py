@@ -8,9 +8,9 @@ that architecture in torch, its submodule names our layer names)::
     save_torch_state_dict(model, "back.pt")                      # and the reverse
 
 The names and layouts of a numpy-gradcam ``state_dict`` are PyTorch's already, so nothing is
-transposed. The file is read with ``torch.load(weights_only=True)``: tensors and plain
-containers only, never arbitrary pickled objects. torch is imported only when these functions
-run.
+transposed. The file is read by :func:`numpy_gradcam.io.load_state_dict`, without torch and
+without running its pickle (tensors and plain containers only; any other global is refused by
+name); torch is imported only to write one.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate
-from ..io import as_path, atomic_write
+from ..io import as_path, atomic_write, load_state_dict
 from ..models import MODEL_NAMES, load_model
 from ..nn.sequential import Sequential
 from .torch_model import _import_torch
@@ -43,29 +43,13 @@ def load_torch_state_dict(path, model_name: str) -> Sequential:
     Raises
     ------
     ValueError
-        The file is not a state dict readable with ``weights_only=True``; a value is not a
-        tensor; or the keys/shapes/values do not fit the architecture (the message of
-        ``Sequential.load_state_dict``: the first missing or unexpected key, or wrong shape).
+        The file is not a state dict (:func:`numpy_gradcam.io.load_state_dict` says why); or
+        the keys/shapes/values do not fit the architecture (the message of
+        ``Module.load_state_dict``: every missing or unexpected key, every wrong shape).
     """
     _validate.choice(model_name, "model_name", MODEL_NAMES)
     path = as_path(path)
-    torch = _import_torch()
-    if not path.is_file():
-        raise FileNotFoundError(f"no such .pt file: {str(path)!r}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        raise ValueError(f"{str(path)!r} is not a state dict that torch.load(weights_only=True) "
-                         f"accepts (tensors only, no pickled objects): {error}") from error
-    if not isinstance(state, dict):
-        raise ValueError(f"{str(path)!r} holds {_validate.describe(state)}, not a state dict "
-                         f"(save torch_model.state_dict(), not the model)")
-    arrays = {}
-    for key, value in state.items():
-        if not isinstance(value, torch.Tensor):
-            raise ValueError(f"{str(path)!r}: state[{key!r}] is {_validate.describe(value)}, "
-                             f"not a tensor")
-        arrays[key] = value.detach().cpu().numpy()
+    arrays = load_state_dict(path)          # without torch; ValueError names the file and why
     model = load_model(model_name)
     try:
         model.load_state_dict(arrays)
