@@ -108,7 +108,7 @@ def test_files_that_are_not_state_dicts_are_refused(torch, tmp_path):
     (tmp_path / "garbage.pt").write_bytes(b"not a torch file")
     with pytest.raises(ValueError, match=r"not a weights file this reads"):
         load_torch_state_dict(tmp_path / "garbage.pt", "tinycnn-gap")
-    with pytest.raises(FileNotFoundError, match=r"no such .pt file"):
+    with pytest.raises(FileNotFoundError, match=r"no weights file at this path"):
         load_torch_state_dict(tmp_path / "absent.pt", "tinycnn-gap")
     with pytest.raises(ValueError, match=r"model_name.*tinycnn-gap"):
         load_torch_state_dict(path, "resnet50")
