@@ -39,13 +39,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from numpy_gradcam import _validate
 
 __all__ = [
     "atomic_write",
+    "image_size",
     "load_image",
+    "load_image_uint8",
     "load_json",
     "load_npz",
     "load_state_dict",
@@ -60,6 +62,9 @@ __all__ = [
 # Modes load_image understands (anything else Pillow can convert to RGB is accepted too).
 IMAGE_MODES = ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX",
                "I;16", "I;16B", "I;16L", "I;16N", "I", "F", "CMYK", "YCbCr", "HSV", "LAB")
+
+#: The EXIF tag that says how to turn a photo upright (values 1-8; see load_image).
+EXIF_ORIENTATION = 0x0112
 
 # A fixed zip timestamp (the earliest a zip file can hold) so that save_npz is byte-deterministic.
 _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
@@ -236,10 +241,12 @@ def _move_into_place(tmp: Path, path: Path, force: bool) -> None:
 # images
 
 
-def load_image(path, size=None, background: float = 0.0) -> np.ndarray:
+def load_image(path, size=None, background: float = 0.0, *, box=None,
+               draft: bool = True) -> np.ndarray:
     """Read an image file into a float64 array ``(3, H, W)``, RGB, in [0, 1].
 
-    Pillow decodes the file; its pixels are mapped to [0, 1] as follows, by mode:
+    Pillow decodes the file, turned upright by its EXIF orientation tag (below); its pixels are
+    mapped to [0, 1] as follows, by mode:
 
     ======================  =====================================================================
     ``RGB``, ``RGBX``       ``k / 255`` per channel
@@ -256,6 +263,15 @@ def load_image(path, size=None, background: float = 0.0) -> np.ndarray:
     ``La``, transparency    (a transparent palette entry or colour key counts as alpha 0)
     ======================  =====================================================================
 
+    **EXIF orientation.** A camera stores a photo as its sensor read it and writes how to turn
+    it upright in the EXIF tag ``Orientation`` (0x0112): 1 upright, 2 mirrored left-right,
+    3 turned 180°, 4 mirrored top-bottom, 5 transposed (mirrored about the main diagonal),
+    6 turned 90° clockwise to view (stored turned left), 7 transversed, 8 turned 90°
+    anticlockwise to view. The array is the image as a viewer shows it: the transform of the
+    tag is applied (``PIL.ImageOps.exif_transpose``), so ``(H, W)`` are the upright height and
+    width, and ``size`` and ``box`` are in upright coordinates too. A file without the tag, or
+    with a value outside 1–8, is taken as stored.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -271,11 +287,24 @@ def load_image(path, size=None, background: float = 0.0) -> np.ndarray:
     background : float
         Grey level in [0, 1] under transparent pixels; ``0.0`` (black, the default) is the same
         as premultiplying colour by alpha.
+    box : (top, left, height, width) of ints, optional
+        The region of the upright image to read (and resize to ``size``), in its pixels; the
+        default is the whole image. :func:`numpy_gradcam.preprocessing.crop_box` computes the
+        model's crop. Pillow resamples the region with ``resize(box=...)``, so pixels just
+        outside it still weigh in at its edges, as they would in a resize-then-crop.
+    draft : bool
+        With ``size`` given, let libjpeg decode a JPEG at 1/2, 1/4 or 1/8 of its size (Pillow's
+        ``Image.draft``) when the region still has at least ``size`` pixels at that scale
+        (default ``True``): a 6000×4000 photo read at 224×224 is then decoded at 750×500, and
+        never held at full size. The DCT's downscaling is not the bilinear filter's, so the
+        result differs slightly from ``draft=False`` (a few levels of 255 on smooth photos).
+        Other formats are always decoded at full size.
 
     Returns
     -------
     np.ndarray
-        float64, shape ``(3, H, W)``, values in [0, 1].
+        float64, shape ``(3, H, W)`` (``size``, else the box's, else the upright image's),
+        values in [0, 1].
 
     Raises
     ------
@@ -284,29 +313,74 @@ def load_image(path, size=None, background: float = 0.0) -> np.ndarray:
     ValueError
         The file is not an image Pillow can read, it is truncated, its pixel count is above
         Pillow's decompression-bomb limit ``PIL.Image.MAX_IMAGE_PIXELS`` (kept as it is: an image
-        above the limit is refused, not just warned about), or its samples are out of range.
+        above the limit is refused, not just warned about), its samples are out of range, or
+        ``box`` does not lie inside the image.
     """
     path = as_path(path)
     if size is not None:
         size = _validate.pair(size, "size")
     background = _validate.fraction(background, "background")
+    draft = _validate.flag(draft, "draft")
 
     with open_for_reading(path, "image") as f:
-        im = _decode(f, path)
+        im, region = _decode(f, path, size if draft else None, box)
     x = _image_to_array(im, path, background)  # (3, H, W)
-    if size is not None:
-        x = _resize_bilinear(x, size)
+    if size is not None or box is not None:
+        x = _resize_bilinear(x, size or tuple(box[2:]), region)
     return x
 
 
-def _decode(f, path: Path) -> Image.Image:
-    """Decode the whole image from the open file ``f`` (Pillow reads lazily: force it now)."""
+def load_image_uint8(path, background: float = 0.0) -> np.ndarray:
+    """The upright image at its own size as 8-bit samples ``(3, H, W)`` uint8, for drawing on.
+
+    The same pixels as :func:`load_image` rounded to 8 bits (``np.round(x * 255)``), but an
+    8-bit RGB file (a JPEG photo) is never converted to float: a 6000×4000 photo takes 72 MB
+    here instead of 576 MB. Other modes go through :func:`load_image`'s float conversion.
+    """
+    path = as_path(path)
+    background = _validate.fraction(background, "background")
+    with open_for_reading(path, "image") as f:
+        im, _ = _decode(f, path, None, None)
+    if im.mode == "RGB" and "transparency" not in im.info:
+        return np.ascontiguousarray(np.asarray(im).transpose(2, 0, 1))  # (H, W, 3) -> (3, H, W)
+    return np.round(_image_to_array(im, path, background) * 255.0).astype(np.uint8)
+
+
+def image_size(path) -> tuple[int, int]:
+    """``(H, W)`` of the upright image (its EXIF orientation applied), from its header only."""
+    path = as_path(path)
+    with open_for_reading(path, "image") as f:
+        return _open(f, path)[1]
+
+
+def _orientation(im: Image.Image) -> int:
+    """The EXIF orientation tag (0x0112) of ``im``, 1 (upright) when absent or out of range."""
+    value = im.getexif().get(EXIF_ORIENTATION, 1)
+    return value if value in range(1, 9) else 1
+
+
+def _check_box(box, H: int, W: int):
+    """``box`` ``(top, left, height, width)`` as ints inside an ``(H, W)`` image."""
+    if box is None:
+        return (0, 0, H, W)
+    if not isinstance(box, (tuple, list)) or len(box) != 4:
+        raise ValueError(f"box must be (top, left, height, width), got {_validate.describe(box)}")
+    top, left = (_validate.positive_int(v, "box", minimum=0) for v in box[:2])
+    height, width = (_validate.positive_int(v, "box") for v in box[2:])
+    if top + height > H or left + width > W:
+        raise ValueError(f"box (top, left, height, width) = {tuple(box)} must lie inside the "
+                         f"image of (H, W) = {(H, W)}")
+    return (top, left, height, width)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Pillow's ways of reporting a file it cannot read, as one ``ValueError`` naming ``path``."""
     try:
         with warnings.catch_warnings():
             # Pillow only warns between MAX_IMAGE_PIXELS and twice that; refuse those too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(f)
-            im.load()
+            yield
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         found = re.search(r"\((\d+) pixels\)", str(e))
         pixels = f"{found.group(1)} pixels" if found else "more pixels"
@@ -320,7 +394,36 @@ def _decode(f, path: Path) -> Image.Image:
         # Pillow's plugins report broken files in all of these ways (UnidentifiedImageError,
         # "image file is truncated", ...).
         raise ValueError(f"{str(path)!r} cannot be read as an image: {e}") from e
-    return im
+
+
+def _open(f, path: Path) -> tuple[Image.Image, tuple[int, int]]:
+    """The image of ``f``, header only (Pillow reads lazily), and its upright ``(H, W)``."""
+    with _reading(path):
+        im = Image.open(f)
+        W, H = im.size
+        transposed = _orientation(im) in (5, 6, 7, 8)
+    return im, ((W, H) if transposed else (H, W))
+
+
+def _decode(f, path: Path, size, box):
+    """Decode the image of the open file ``f``, upright: ``(image, box)``, ``box`` ``(top, left,
+    height, width)`` as floats in the decoded image's pixels (libjpeg's draft scale applied).
+
+    With ``size``, a JPEG is decoded at the smallest of 1, 1/2, 1/4, 1/8 of its size that keeps
+    at least ``size`` pixels in ``box`` (chosen before Pillow decodes anything).
+    """
+    im, (H, W) = _open(f, path)
+    box = _check_box(box, H, W)
+    with _reading(path):
+        if size is not None and im.format == "JPEG":
+            k = max(1, min(box[2] // size[0], box[3] // size[1]))  # scale 1/k keeps `size`
+            stored = im.size
+            im.draft(im.mode, (-(-stored[0] // k), -(-stored[1] // k)))  # ceil: Pillow's <= k
+        im.load()
+        im = ImageOps.exif_transpose(im)
+    scale_y, scale_x = im.size[1] / H, im.size[0] / W  # 1, or libjpeg's draft scale
+    top, left, height, width = box
+    return im, (top * scale_y, left * scale_x, height * scale_y, width * scale_x)
 
 
 def _image_to_array(im: Image.Image, path: Path, background: float) -> np.ndarray:
@@ -386,13 +489,16 @@ def _composite(colour: np.ndarray, alpha: np.ndarray, background: float) -> np.n
     return np.clip(out, 0.0, 1.0)
 
 
-def _resize_bilinear(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize ``(3, H, W)`` to ``(3, *size)`` with Pillow's bilinear filter, channel by channel."""
+def _resize_bilinear(x: np.ndarray, size: tuple[int, int], box=None) -> np.ndarray:
+    """Resize ``(3, H, W)`` (its region ``box`` ``(top, left, height, width)``, floats) to
+    ``(3, *size)`` with Pillow's bilinear filter, channel by channel."""
     H, W = size
+    top, left, height, width = box or (0, 0, *x.shape[1:])
+    region = (left, top, left + width, top + height)  # Pillow's (x0, y0, x1, y1)
     channels = []
     for channel in x:  # (H0, W0) each
         im = Image.fromarray(channel.astype(np.float32))  # mode "F"
-        im = im.resize((W, H), Image.BILINEAR)  # Pillow wants (width, height)
+        im = im.resize((W, H), Image.BILINEAR, box=region)  # Pillow wants (width, height)
         channels.append(np.asarray(im, dtype=np.float64))
     # The filter's weights are non-negative and sum to 1; clip float32 rounding only.
     return np.clip(np.stack(channels), 0.0, 1.0)  # (3, H, W)

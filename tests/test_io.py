@@ -577,3 +577,74 @@ def test_sha256_file(tmp_path):
     assert io.sha256_file(path) == hashlib.sha256(data).hexdigest()
     with pytest.raises(FileNotFoundError):
         io.sha256_file(tmp_path / "missing")
+
+
+# --------------------------------------------------------------------------------------------
+# load_image: EXIF orientation, crop box, JPEG draft decoding
+
+#: How a camera stores an upright (H, W, 3) picture for each EXIF orientation: the inverse of
+#: the transform a viewer applies (6: the viewer turns it 90° clockwise, so it is stored turned
+#: anticlockwise; np.rot90 turns anticlockwise).
+STORED = {
+    1: lambda u: u,
+    2: lambda u: u[:, ::-1],
+    3: lambda u: u[::-1, ::-1],
+    4: lambda u: u[::-1],
+    5: lambda u: u.transpose(1, 0, 2),
+    6: lambda u: np.rot90(u, 1),
+    7: lambda u: u[::-1, ::-1].transpose(1, 0, 2),
+    8: lambda u: np.rot90(u, -1),
+}
+
+
+def upright_quadrants():
+    """(16, 24, 3) uint8: four flat quadrants of different colours, 8-pixel aligned (JPEG
+    keeps flat 8×8 blocks almost exactly), so every flip and turn gives a different picture."""
+    u = np.zeros((16, 24, 3), dtype=np.uint8)
+    u[:8, :12], u[:8, 12:], u[8:, :12], u[8:, 12:] = (255, 0, 0), (0, 255, 0), (0, 0, 255), \
+        (255, 255, 0)
+    return u
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_exif_orientation_is_applied(tmp_path, orientation, fmt):
+    upright = upright_quadrants()
+    exif = Image.Exif()
+    exif[io.EXIF_ORIENTATION] = orientation
+    stored = np.ascontiguousarray(STORED[orientation](upright))
+    path = tmp_path / f"o{orientation}.{fmt.lower()}"
+    params = dict(quality=100, subsampling=0) if fmt == "JPEG" else {}
+    Image.fromarray(stored).save(path, fmt, exif=exif, **params)
+    expected = upright.transpose(2, 0, 1) / 255.0                      # (3, 16, 24)
+    atol = 4 / 255 if fmt == "JPEG" else 0
+    np.testing.assert_allclose(io.load_image(path), expected, rtol=0, atol=atol)
+    assert io.image_size(path) == (16, 24)
+    np.testing.assert_allclose(io.load_image_uint8(path) / 255.0, expected, rtol=0, atol=atol)
+    # the size and box are upright too: the top-right quadrant, green
+    green = io.load_image(path, box=(0, 12, 8, 12))
+    np.testing.assert_allclose(green, np.broadcast_to([[[0.0]], [[1.0]], [[0.0]]], (3, 8, 12)),
+                               atol=atol)
+
+
+def test_box_reads_a_region_and_is_checked(tmp_path):
+    pixels = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    path = write(tmp_path, Image.fromarray(pixels), "grid.png")
+    np.testing.assert_allclose(io.load_image(path, box=(1, 2, 2, 3)),
+                               pixels[1:3, 2:5].transpose(2, 0, 1) / 255.0, atol=1e-6)
+    for box in [(0, 0, 5, 6), (0, 4, 4, 3), (0, 0, 0, 6), (-1, 0, 2, 2), (0, 0, 2)]:
+        with pytest.raises(ValueError, match="box"):
+            io.load_image(path, box=box)
+
+
+def test_jpeg_draft_decodes_a_smaller_scale_and_stays_close(tmp_path):
+    # a smooth 512×768 photo read at 32×48: libjpeg decodes it at 1/8 scale (64×96)
+    y, x = np.mgrid[0:512, 0:768] / 512.0
+    pixels = (np.stack([y, x / 1.5, (y + x) / 2.5], axis=-1) * 255).astype(np.uint8)
+    path = write(tmp_path, Image.fromarray(pixels), "smooth.jpg", "JPEG", quality=95)
+    drafted = io.load_image(path, size=(32, 48))
+    full = io.load_image(path, size=(32, 48), draft=False)
+    assert drafted.shape == full.shape == (3, 32, 48)
+    assert 0 < np.abs(drafted - full).max() < 3 / 255      # a different filter, same picture
+    with pytest.raises(TypeError, match="draft must be True or False"):
+        io.load_image(path, size=(32, 48), draft="yes")
