@@ -1,8 +1,12 @@
 """``numpy-gradcam explain IMAGE``: the Grad-CAM overlay of one image file.
 
-The image is read with Pillow (RGB, grey, RGBA, palette, 16-bit …), resized to the model's input
-size for the forward and backward passes, and the normalised map is upsampled to the *original*
-image's size and blended onto it, so the overlay has the resolution of the file you gave.
+The image is read with Pillow (RGB, grey, RGBA, palette, 16-bit …), turned upright by its EXIF
+orientation, and its crop box (``--fit``: by default the short side resized to the model's input
+size and the centre cropped; see numpy_gradcam.preprocessing) is resized to the model's input for
+the forward and backward passes. The normalised map is upsampled into the crop box of the
+*original* photo and blended onto it there, so the overlay has the size and aspect of the file you
+gave; outside the crop box, which the model did not see, the photo is left as it is. A large JPEG
+is decoded at 1/2, 1/4 or 1/8 scale for the model and kept at full size only as 8-bit samples.
 
 ``--model`` is a shipped model or a weights file: one written by ``numpy-gradcam train`` (its
 model card beside it says the rest), or any other with ``--arch``, e.g. ``--model resnet18.pth
@@ -15,12 +19,13 @@ import re
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from .. import _validate
-from ..cam import explain
 from ..cam.methods import METHODS
 from ..cam.presets import PRESETS
-from ..io import load_image, save_png
+from ..io import atomic_write, load_image_uint8
+from ..preprocessing import FITS, explain_photo, overlay_on_photo
 from .model_options import add_model_options, load
 
 
@@ -47,6 +52,17 @@ def add_parser(subparsers):
                         help="matplotlib colormap (default: jet; preset 'paper' only)")
     parser.add_argument("--counterfactual", action="store_true",
                         help="explain what lowers the class score (negated gradients)")
+    parser.add_argument("--fit", default="center-crop", choices=FITS,
+                        help="how the photo becomes the model's input: 'center-crop' (the "
+                             "largest centred box of the input's aspect ratio) or 'squash' (the "
+                             "whole photo, aspect not kept) (default: %(default)s)")
+    parser.add_argument("--crop-fraction", type=float, default=1.0,
+                        help="side of the centre crop as a fraction of the largest one "
+                             "(default: %(default)s; 0.875 = torchvision's ImageNet evaluation "
+                             "Resize(256) + CenterCrop(224))")
+    parser.add_argument("--top-k", type=int, default=SHOWN, metavar="K",
+                        help="how many of the most probable classes to print (default: "
+                             "%(default)s; all of them when the model has fewer)")
     parser.add_argument("--out", type=Path, default=None,
                         help="PNG to write (default: IMAGE-METHOD-CLASS.png in the current "
                              "directory)")
@@ -63,33 +79,33 @@ def parse_target(text):
     return int(text) if re.fullmatch(r"-?[0-9]+", text) else text
 
 
-#: The most probable classes printed (all four of the shapes; ImageNet's top five).
+#: The most probable classes printed by default (all four of the shapes; ImageNet's top five).
 SHOWN = 5
 
-#: explain's options that the paper preset's rendering reads.
-RENDER_OPTIONS = ("upsample", "align_corners", "normalize", "eps", "cmap", "alpha")
+
+def top_k(probabilities: np.ndarray, k: int, class_names=None) -> str:
+    """The ``k`` most probable classes of ``probabilities`` ``(num_classes,)``, most probable
+    first, as ``"name p, …"`` (by index when there are no ``class_names``)."""
+    names = class_names or [str(c) for c in range(len(probabilities))]
+    order = np.argsort(-probabilities, kind="stable")[:k]
+    return ", ".join(f"{names[c]} {probabilities[c]:.3f}" for c in order)
 
 
 def run(args) -> int:
     if args.alpha is not None:
         _validate.fraction(args.alpha, "--alpha")
+    k = _validate.positive_int(args.top_k, "--top-k")
     model = load(args)
-    original = load_image(args.image)                                   # (3, H0, W0)
-    size = tuple(model.card["input_size"][1:])
-    x = load_image(args.image, size=size)                               # (3, h_in, w_in)
-    e = explain(model, x, target=parse_target(args.target), layer=args.layer,
-                method=args.method, counterfactual=args.counterfactual, cmap=args.cmap,
-                alpha=args.alpha, preset=args.preset)
-    # the same rendering of the map L, at the resolution of the file
-    options = {k: e.options[k] for k in RENDER_OPTIONS if k in e.options}
-    overlay = PRESETS[args.preset].render(e.cam[None], original[None], options).overlay[0]
+    e = explain_photo(model, args.image, fit=args.fit, crop_fraction=args.crop_fraction,
+                      target=parse_target(args.target), layer=args.layer, method=args.method,
+                      counterfactual=args.counterfactual, cmap=args.cmap, alpha=args.alpha,
+                      preset=args.preset)
+    overlay = overlay_on_photo(e, load_image_uint8(args.image))        # (3, H0, W0) uint8
     target = e.target_names
     out = args.out or Path.cwd() / f"{args.image.stem}-{args.method}-{target}.png"
-    save_png(out, overlay, force=args.force)
-    p = e.probabilities
-    names = model.class_names or [str(c) for c in range(len(p))]
-    print("prediction: " + ", ".join(f"{names[c]} {p[c]:.3f}"
-                                     for c in np.argsort(-p)[:SHOWN]))
+    with atomic_write(out, force=args.force) as tmp:
+        Image.fromarray(overlay.transpose(1, 2, 0)).save(tmp, format="PNG")
+    print("prediction: " + top_k(e.probabilities, k, model.class_names))
     kind = "counterfactual " if args.counterfactual else ""
     print(f"{kind}{args.method} for '{target}' at layer {e.layer}: wrote {out}")
     return 0
