@@ -56,3 +56,25 @@ def test_saliency_rgb_centres_zero_on_grey():
     rgb = saliency_rgb(s)
     assert rgb[0, 0, 0] == 1.0 and rgb[1, 1, 1] == 0.25 and rgb[2, 0, 1] == 0.5
     np.testing.assert_array_equal(saliency_rgb(np.zeros((3, 2, 2))), 0.5)
+
+
+def test_a_photo_is_seen_through_explains_crop_box_not_squashed(tmp_path):
+    """figure IMAGE reads a wide photo as explain does: its centre crop (preprocessing.crop_box),
+    not the whole photo squashed to the model's square input."""
+    from argparse import Namespace
+
+    import numpy as np
+    from PIL import Image
+
+    import numpy_gradcam as ng
+    from numpy_gradcam.commands.figure import _input
+    from numpy_gradcam.io import load_image
+
+    path = tmp_path / "wide.png"
+    Image.fromarray((np.random.default_rng(0).random((60, 160, 3)) * 255).astype(np.uint8)
+                    ).save(path)
+    model = ng.load_model("tinycnn-gap")
+    image, _, _ = _input(Namespace(image=path, scene=None), model)
+    # The 60×60 centre of 160 columns: (top, left, height, width) = (0, 50, 60, 60).
+    np.testing.assert_allclose(image, load_image(path, size=(64, 64), box=(0, 50, 60, 60)))
+    assert not np.allclose(image, load_image(path, size=(64, 64)), atol=0.05)   # not squashed

@@ -21,7 +21,8 @@ from .. import _validate
 from ..cam import explain
 from ..datasets import make_composite
 from ..figures import figure1
-from ..io import load_image, save_figure
+from ..io import image_size, load_image, save_figure
+from ..preprocessing import crop_box
 from .explain import parse_target
 from .model_options import add_model_options, load, require_shapes_classes
 
@@ -62,7 +63,8 @@ def _input(args, model):
         image, labels, _ = make_composite(seed=seed)
         return image, f"scene {seed}", [int(c) for c in labels]
     size = tuple(model.card["input_size"][1:])
-    return load_image(args.image, size=size), str(args.image), None
+    box = crop_box(image_size(args.image), size)          # the photo as explain sees it
+    return load_image(args.image, size=size, box=box.as_tuple()), str(args.image), None
 
 
 def run(args) -> int:
