@@ -4,7 +4,9 @@ Each subcommand lives in ``numpy_gradcam/commands/<name>.py`` with two functions
 ``add_parser(subparsers)`` (its arguments and ``--help``) and ``run(args)`` (returns an exit code).
 
 A user error — a bad argument, a file that cannot be read, an output that exists — prints one line
-and exits with code 2; ``--debug`` shows the Python traceback instead.
+in the command's words (numpy_gradcam.commands._errors: ``--force``, not ``force=True``; no
+``[Errno N]``) and exits with code 2; ``--debug`` shows the Python traceback instead.
+``--version`` prints the installed package's version.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError, version
+
+from .commands._errors import user_message
 
 COMMANDS = ("check", "demo", "evaluate", "explain", "figure", "train", "vectors", "verify")
 
@@ -26,12 +31,21 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
+def package_version() -> str:
+    """The version of the installed distribution (its metadata, so never out of step with it)."""
+    try:
+        return version("numpy-gradcam")
+    except PackageNotFoundError:                     # run from a source tree that is not installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="numpy-gradcam",
         description="Grad-CAM and its family in pure NumPy: every step of the paper, inspectable.",
         epilog="Run 'numpy-gradcam COMMAND --help' for a command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("--debug", action="store_true",
                         help="show the Python traceback of an error instead of one line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -48,7 +62,7 @@ def main(argv=None) -> int:
     except (ValueError, TypeError, OSError) as error:
         if args.debug:
             raise
-        print(f"numpy-gradcam {args.command}: error: {error}", file=sys.stderr)
+        print(f"numpy-gradcam {args.command}: error: {user_message(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         if args.debug:

@@ -32,7 +32,7 @@ def test_demo_existing_out_needs_force(tmp_path, capsys):
     out = tmp_path / "fig.png"
     out.write_bytes(b"precious")
     assert run_cli("demo", "--out", out) == 2
-    assert "pass force=True, or --force" in capsys.readouterr().err
+    assert f"{out} already exists; use --force to replace it" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
     assert run_cli("demo", "--out", out, "--force") == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

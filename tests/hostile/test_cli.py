@@ -31,9 +31,9 @@ USER_ERRORS = {
     "explain-counterfactual-eigencam": (["explain", "{scene}", "--method", "eigencam",
                                          "--counterfactual"], r"'eigencam' uses no gradient"),
     "explain-out-is-a-directory": (["explain", "{scene}", "--out", "{tmp}"],
-                                   r"cannot write a file here: a directory has this name"),
+                                   r"is a folder, not a file"),
     "explain-out-missing-folder": (["explain", "{scene}", "--out", "{tmp}/no/o.png"],
-                                   r"parent directory .* does not exist"),
+                                   r"no such folder: .*/no \(for .*/no/o.png\)"),
     "unknown-model": (["explain", "{scene}", "--model", "resnet50"],
                       r"explain: error: --model resnet50: name_or_path must be one of the "
                       r"shipped models .* or the path of a weights file"),

@@ -133,8 +133,7 @@ def test_explain_command_interrupted_keeps_the_old_overlay(inputs, scene, capsys
 def test_explain_command_existing_output_exits_2(inputs, scene, capsys):
     old = inputs.bytes("overlay.png", b"an overlay from yesterday")
     code, _, err = run_cli(capsys, "explain", scene, "--out", old)
-    assert_user_error(code, err, r"refusing to overwrite an existing file \(pass force=True, "
-                                 r"or --force on the command line")
+    assert_user_error(code, err, rf"{old} already exists; use --force to replace it")
 
 
 # --- what is written must be valid -----------------------------------------------------------
