@@ -71,8 +71,13 @@ def test_figure_title_and_colour_bar(scene, tmp_path, monkeypatch, capsys):
     e = explain_photo(ng.load_model("tinycnn-gap"), scene, target="square", method="gradcam++")
     image_axes, bar_axes = figures[0].axes
     p = e.probabilities[e.targets]
-    assert image_axes.get_title() == f"square (p = {p:.3f}): gradcam++ at layer relu4"
+    assert image_axes.get_title() == f"square (p = {p:.3f})\ngradcam++ at layer relu4"
     assert bar_axes.get_ylim() == (0.0, 1.0)
+    assert bar_axes.get_ylabel().endswith("most evidence for the class")
+    figure = figures[0]
+    figure.canvas.draw()                               # the title lies inside the figure
+    box = image_axes.title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= figure.bbox.width
 
 
 @pytest.mark.parametrize("preset", ["paper", "pytorch-grad-cam"])
