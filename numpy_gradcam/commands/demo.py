@@ -115,10 +115,13 @@ def run_photo(args, model, k: int) -> int:
     items = []
     for i, c in enumerate(top):
         label = f"\n'{model.class_names[c]}' p={p[c]:.3f}"
+        # An all-zero counterfactual is a finding, not a failure: nothing in the crop counts
+        # against the class at this layer (its Grad-CAM is positive everywhere). Say so.
+        empty = "" if counter.cam[i].max() > 0 else " (empty:\nnothing counts against it here)"
         items += [(photo, f"photo, top-{i + 1}{label}"),
                   (overlay_on_photo(image_of(gradcam, i, box), photo), f"Grad-CAM{label}"),
                   (overlay_on_photo(image_of(counter, i, box), photo),
-                   f"counterfactual{label}")]
+                   f"counterfactual{label}{empty}")]
     figure = panels(items, columns=3, aspect=photo.shape[1] / photo.shape[2],
                     title=f"{args.model}: Grad-CAM of the top {k} classes of {path.name} "
                           f"(layer {gradcam.layer})")
