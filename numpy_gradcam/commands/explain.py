@@ -34,6 +34,7 @@ from ..cam.upsampling import MODES
 from ..io import atomic_write, load_image_uint8, save_figure
 from ..preprocessing import FITS, explain_photo, overlay_on_photo
 from .model_options import add_model_options, load
+from .outputs import refuse_inputs, require_writable_folder
 
 
 def add_parser(subparsers):
@@ -145,7 +146,8 @@ def titled_figure(e, overlay: np.ndarray, probability: float, counterfactual: bo
 
 
 def refuse_existing(paths, force: bool) -> None:
-    """Refuse, before the work, an output that exists (without ``force``) or one named twice."""
+    """Refuse, before the work, an output that exists (without ``force``), one named twice, or
+    one in a folder that is missing or read-only."""
     named = [Path(p) for p in paths if p is not None]
     if len({os.path.abspath(p) for p in named}) < len(named):
         raise ValueError(f"--out and --figure name the same file: {named[0]}")
@@ -154,12 +156,15 @@ def refuse_existing(paths, force: bool) -> None:
             raise IsADirectoryError(errno.EISDIR, "a directory has this name", str(path))
         if not force and os.path.lexists(path):
             raise FileExistsError(errno.EEXIST, "an output exists", str(path))
+        require_writable_folder(path)
 
 
 def run(args) -> int:
     if args.alpha is not None:
         _validate.fraction(args.alpha, "--alpha")
     k = _validate.positive_int(args.top_k, "--top-k")
+    inputs = {"IMAGE": args.image, "--model": args.model}
+    refuse_inputs({"--out": args.out, "--figure": args.figure}, inputs)
     refuse_existing([args.out, args.figure], args.force)
     model = load(args)
     e = explain_photo(model, args.image, fit=args.fit, crop_fraction=args.crop_fraction,
@@ -169,14 +174,18 @@ def run(args) -> int:
     overlay = overlay_on_photo(e, load_image_uint8(args.image))        # (3, H0, W0) uint8
     target = e.target_names
     out = args.out or Path.cwd() / f"{args.image.stem}-{args.method}-{target}.png"
+    refuse_inputs({"--out": out}, inputs)                 # the default name is known only now
     with atomic_write(out, force=args.force) as tmp:
         Image.fromarray(overlay.transpose(1, 2, 0)).save(tmp, format="PNG")
-    print("prediction: " + top_k(e.probabilities, k, model.class_names))
-    kind = "counterfactual " if args.counterfactual else ""
-    print(f"{kind}{args.method} for '{target}' at layer {e.layer}: wrote {out}")
     if args.figure is not None:
         probability = float(e.probabilities[e.targets])
         save_figure(titled_figure(e, overlay, probability, args.counterfactual), args.figure,
                     force=args.force)
+    # Printed once every file is written: a reader that leaves early (`| head -1`) loses text,
+    # never a file (see numpy_gradcam.cli).
+    print("prediction: " + top_k(e.probabilities, k, model.class_names))
+    kind = "counterfactual " if args.counterfactual else ""
+    print(f"{kind}{args.method} for '{target}' at layer {e.layer}: wrote {out}")
+    if args.figure is not None:
         print(f"titled figure: wrote {args.figure}")
     return 0

@@ -33,6 +33,7 @@ from ..io import image_size, load_image, load_image_uint8
 from ..preprocessing import CropBox, crop_box, overlay_on_photo
 from .explain import parse_target
 from .model_options import add_model_options, load, require_shapes_classes
+from .outputs import refuse_inputs, require_writable_folder
 
 DEFAULT_OUT = Path("numpy-gradcam-figure1.png")
 
@@ -90,8 +91,10 @@ def _input(args, model):
 
 def run(args) -> int:
     check_figure_path(args.out)
+    refuse_inputs({"--out": args.out}, {"IMAGE": args.image, "--model": args.model})
     if args.out.exists() and not args.force:
         raise FileExistsError(f"{args.out} exists; use --force to replace it")
+    require_writable_folder(args.out)
     model = load(args)
     patch, stride = occlusion_defaults(model.card["input_size"][1:])
     patch = _validate.positive_int(args.patch, "--patch") if args.patch is not None else patch

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import _validate, datasets, models, training
 from ..io import atomic_write, save_json, save_npz, sha256_file
+from .outputs import require_writable_folder
 
 HELDOUT_SEED = 1_000_003
 INPUT_SIZE = [3, 64, 64]
@@ -110,6 +111,7 @@ def check_args(args):
             raise FileExistsError(f"--out: {str(path)!r} exists; pass --force to replace it")
         if path.is_dir():
             raise IsADirectoryError(f"--out: {str(path)!r} is a directory")
+    require_writable_folder(out)                      # before the training, not after it
     return widths
 
 
