@@ -7,12 +7,23 @@ A user error — a bad argument, a file that cannot be read, an output that exis
 in the command's words (numpy_gradcam.commands._errors: ``--force``, not ``force=True``; no
 ``[Errno N]``) and exits with code 2; ``--debug`` shows the Python traceback instead.
 ``--version`` prints the installed package's version.
+
+What a command prints is text about files it has written, so printing never fails the work:
+
+- a file name that the terminal's encoding cannot show (a Linux name that is not UTF-8 arrives as
+  ``'caf\\udce9.png'``) is printed with ``errors="backslashreplace"``, as ``caf\\udce9.png``:
+  standard output is reconfigured so, here, for every command (standard error already is);
+- a reader that leaves early (``numpy-gradcam explain … | head -1``) closes the pipe; the
+  command has written its files before printing, so the exit code stays the command's, and
+  standard output is pointed at ``os.devnull`` so that Python's exit does not fail on it again
+  (the recipe of the ``signal`` module's documentation, "Note on SIGPIPE").
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -57,8 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):          # not pytest's capture, for one
+        sys.stdout.reconfigure(errors="backslashreplace")
+    code = 0
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        sys.stdout.flush()                          # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return code
     except (ValueError, TypeError, OSError) as error:
         if args.debug:
             raise
@@ -70,6 +89,13 @@ def main(argv=None) -> int:
         print(f"numpy-gradcam {args.command}: interrupted; no output was left half-written",
               file=sys.stderr)
         return 130
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at ``os.devnull``: what is still buffered for a closed pipe goes
+    nowhere instead of failing again when Python exits."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,12 @@
 """Issue 18, round two, at the command line: an output never replaces an input (``--force`` or
-not), and an output's folder is checked before the work."""
+not), an output's folder is checked before the work, a file name that is not UTF-8 and a closed
+stdout pipe do not turn finished work into exit code 2."""
 
 import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +83,31 @@ def test_train_checks_the_out_folder_is_writable_before_training(capsys, monkeyp
     code, _, err = run_cli(capsys, "train", "--model", "tinycnn-gap", "--epochs", 1,
                            "--n-train", 8, "--out", read_only_folder / "w.npz")
     assert_user_error(code, err, r"permission denied: .*read-only")
+
+
+def _module(*args, **popen):
+    return subprocess.Popen([sys.executable, "-m", "numpy_gradcam", *args],
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8"}, **popen)
+
+
+def test_explain_prints_a_file_name_that_is_not_utf8(inputs, image):
+    name = os.fsdecode(b"caf\xe9.png")                         # 'caf\udce9.png'
+    scene = inputs.png(name, image)
+    child = _module("explain", scene.name, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    cwd=inputs.folder)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, err.decode()
+    written = [p for p in inputs.folder.iterdir() if p.name != name]
+    assert len(written) == 1 and written[0].name.startswith(name[:-4])
+    assert b"wrote " in out and b"caf\\udce9" in out
+
+
+def test_explain_into_a_closed_pipe_exits_0(inputs, scene):
+    out = inputs.folder / "overlay.png"
+    child = _module("explain", str(scene), "--out", str(out), stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE)
+    child.stdout.close()                                     # the reader leaves at once: `| true`
+    err = child.stderr.read()
+    assert child.wait(timeout=120) == 0, err.decode()
+    assert Path(out).is_file()
+    assert b"Traceback" not in err and b"Exception ignored" not in err
