@@ -27,6 +27,7 @@ from ..figures import check_figure_path, image_of, panels, save
 from ..io import load_image_uint8
 from ..preprocessing import CropBox, explain_photo, overlay_on_photo
 from .model_options import add_model_options, load, require_shapes_classes
+from .outputs import require_writable_folder
 
 DEFAULT_NAME = "numpy-gradcam-demo"
 # A scene whose two shapes the model ranks first and second (scenes with two objects are unlike
@@ -73,6 +74,7 @@ def run(args) -> int:
     k = _validate.positive_int(args.top_k, "--top-k")
     if args.out is not None:
         check_figure_path(args.out)
+        require_writable_folder(args.out)
     model = load(args)
     names = model.class_names or ()
     if len(names) == 1000 and tuple(names) != CLASS_NAMES:

@@ -32,6 +32,7 @@ from ..figures import panels
 from ..io import atomic_write, save_figure
 from ..models import architecture_of, load_model
 from .model_options import add_model_options, load, require_shapes_classes
+from .outputs import refuse_inputs, require_writable_folder
 
 ALL_METRICS = (*suite.METRICS, "bias")
 DEFAULT_METRICS = suite.METRICS
@@ -152,11 +153,14 @@ def run(args) -> int:
                          f"leave it out of --methods")
     limits = parse_limits(args.limit, methods)
     files = outputs(args.out, metrics)
+    for f in files:
+        refuse_inputs({"--out": f}, {"--model": args.model})
     existing = [str(f) for f in files if f.exists()]
     if existing and not args.force:
         raise FileExistsError(f"--out already holds {', '.join(existing)}; use --force to "
                               f"replace them")
     args.out.mkdir(parents=True, exist_ok=True)
+    require_writable_folder(args.out / "results.md")   # before the scoring, not after it
     progress = not args.quiet
     scored = [m for m in metrics if m in suite.COLUMNS]
     if scored:

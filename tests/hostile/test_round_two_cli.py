@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import numpy_gradcam.commands.demo as demo_command
+import numpy_gradcam.commands.evaluate as evaluate_command
 import numpy_gradcam.commands.explain as explain_command
 import numpy_gradcam.commands.figure as figure_command
 import numpy_gradcam.commands.train as train_command
@@ -83,6 +85,20 @@ def test_train_checks_the_out_folder_is_writable_before_training(capsys, monkeyp
     code, _, err = run_cli(capsys, "train", "--model", "tinycnn-gap", "--epochs", 1,
                            "--n-train", 8, "--out", read_only_folder / "w.npz")
     assert_user_error(code, err, r"permission denied: .*read-only")
+
+
+def test_evaluate_checks_the_out_folder_is_writable_before_scoring(capsys, monkeypatch,
+                                                                  read_only_folder):
+    monkeypatch.setattr(evaluate_command.suite, "evaluate", _no_work)
+    code, _, err = run_cli(capsys, "evaluate", "--methods", "gradcam", "--metrics", "pointing",
+                           "--n", 4, "--out", read_only_folder)
+    assert_user_error(code, err, r"permission denied: .*read-only")
+
+
+def test_demo_checks_the_out_folder_before_the_work(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(demo_command, "load", _no_work)
+    code, _, err = run_cli(capsys, "demo", "--out", tmp_path / "no" / "demo.png")
+    assert_user_error(code, err, r"no such folder")
 
 
 def _module(*args, **popen):
