@@ -66,6 +66,10 @@ IMAGE_MODES = ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX",
 #: The EXIF tag that says how to turn a photo upright (values 1-8; see load_image).
 EXIF_ORIENTATION = 0x0112
 
+#: The most bytes ``load_npz`` reads by default, the arrays of an archive together: 2 GiB, over
+#: twenty times the largest weights it reads (ResNet-18's, under 100 MB even in float64).
+MAX_NPZ_BYTES = 1 << 31
+
 # A fixed zip timestamp (the earliest a zip file can hold) so that save_npz is byte-deterministic.
 _ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -103,25 +107,50 @@ def file_status(path: Path, follow_symlinks: bool = True) -> os.stat_result | No
 
 
 def _check_readable_file(path: Path, what: str) -> None:
-    """Raise the honest ``OSError`` subclass when ``path`` is not an existing file."""
+    """Raise the honest ``OSError`` subclass when ``path`` is not an existing file, and a
+    ``ValueError`` when it is not a regular file (see :func:`open_for_reading`)."""
     found = file_status(path)
     if found is None:
         raise FileNotFoundError(errno.ENOENT, f"no {what} file at this path", str(path))
     if stat.S_ISDIR(found.st_mode):
         raise IsADirectoryError(errno.EISDIR, f"expected {what} file, got a directory", str(path))
+    _check_regular(found, path, what)
+
+
+def _check_regular(found: os.stat_result, path: Path, what: str) -> None:
+    if not stat.S_ISREG(found.st_mode):
+        raise ValueError(f"{str(path)!r} is not a regular file (it is a FIFO, a device or a "
+                         f"socket): the {what} file is read from a regular file only, whose "
+                         "size is known and which can be read more than once; save it to a "
+                         "file first")
 
 
 @contextmanager
 def open_for_reading(path: Path, what: str) -> Iterator:
-    """Open ``path`` read-only (binary), with clear errors for the usual mistakes."""
+    """Open ``path`` read-only (binary), with clear errors for the usual mistakes.
+
+    Only a regular file is read: a FIFO (``<(cat photo.png)``), a device (``/dev/zero``) or a
+    socket is refused with a ``ValueError`` that says to save it to a file first. A pipe would
+    wait for a writer, or could be read only once (``explain`` reads its image up to three
+    times), and a device may never end. The path is checked before it is opened, and the open
+    file again (``fstat``) after, in case the path changed in between; it is opened with
+    ``O_NONBLOCK`` so that opening a FIFO never waits.
+    """
     _check_readable_file(path, what)
     try:
-        f = open(path, "rb")  # closed by the `with` below; one here would catch our errors too
+        f = open(path, "rb", opener=_open_nonblocking)  # closed by the `with` below
     except PermissionError as e:
         raise PermissionError(errno.EACCES, f"no permission to read this {what} file",
                               str(path)) from e
     with f:
+        _check_regular(os.fstat(f.fileno()), path, what)
         yield f
+
+
+def _open_nonblocking(path, flags: int) -> int:
+    """``os.open`` with ``O_NONBLOCK``: opening a FIFO returns at once instead of waiting for a
+    writer (the flag changes nothing for a regular file)."""
+    return os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,7 +161,9 @@ def open_for_reading(path: Path, what: str) -> Iterator:
 def atomic_write(path, force: bool = False) -> Iterator[Path]:
     """Write ``path`` atomically: yield a temporary path, then rename it onto ``path``.
 
-    The temporary file is hidden (``.NAME.XXXXXXXX.tmp``) and sits in the same directory as
+    The temporary file is hidden (``.NAME.XXXXXXXX.tmp``, or ``.XXXXXXXXXXXXXXXX.tmp`` when
+    that would be longer than the directory's longest name, so that a name of 255 bytes, the
+    longest most file systems allow, can be written too) and sits in the same directory as
     ``path``, so the final ``os.replace`` is a rename within one file system: atomic. Write the
     whole file to the yielded path inside the ``with`` block::
 
@@ -205,12 +236,19 @@ def _exists_error(path: Path) -> FileExistsError:
 
 def _create_temporary(path: Path) -> Path:
     """Create an empty hidden file next to ``path``; mode 0o666 minus the umask, like open()."""
+    try:
+        name_max = os.pathconf(path.parent, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows), or no answer
+        name_max = 255
     while True:
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        name = f".{path.name}.{secrets.token_hex(4)}.tmp"
+        if len(os.fsencode(name)) > name_max:
+            name = f".{secrets.token_hex(8)}.tmp"  # 21 bytes: ``path``'s name is too long
+        tmp = path.with_name(name)
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
-            continue  # a name collision (1 in 2**32): draw another
+            continue  # a name collision (1 in 2**32 at least): draw another
         except PermissionError as e:
             raise PermissionError(errno.EACCES, "no permission to write in the directory "
                                   f"{str(path.parent)!r}", str(path)) from e
@@ -583,15 +621,27 @@ def sha256_file(path) -> str:
     return digest.hexdigest()
 
 
-def load_npz(path, required: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+def load_npz(path, required: Iterable[str] | None = None,
+             max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndarray]:
     """Read every array of an ``.npz`` file, refusing pickled objects.
+
+    Nothing is allocated before the file is known to hold it: every member's ``.npy`` header
+    is read first (``numpy_gradcam.weights.npz_file.npy_header``, which inflates no more than
+    the header), and the bytes its shape and dtype declare must be the bytes the member holds,
+    the member no larger than its compressed bytes can inflate to
+    (``numpy_gradcam.weights.limits.check_member``), and all the arrays together at most
+    ``max_bytes``; then the ``required`` keys are checked. Only then are the arrays read.
+    (``np.load`` allocates whatever a header declares before reading a byte of it.)
 
     Parameters
     ----------
     path : str or os.PathLike
-        An ``.npz`` archive (a zip of ``.npy`` files, as ``np.savez`` and ``save_npz`` write).
+        An ``.npz`` archive (a zip of ``.npy`` files, as ``np.savez`` and ``save_npz`` write);
+        a regular file (see :func:`open_for_reading`).
     required : iterable of str, optional
         Keys that must be present.
+    max_bytes : int
+        The most bytes the arrays may hold together; default :data:`MAX_NPZ_BYTES` (2 GiB).
 
     Returns
     -------
@@ -601,38 +651,60 @@ def load_npz(path, required: Iterable[str] | None = None) -> dict[str, np.ndarra
     Raises
     ------
     ValueError
-        Not an ``.npz`` archive; an array holds Python objects (reading it would unpickle, i.e.
-        run code, so it is refused); a key in ``required`` is missing.
+        Not an ``.npz`` archive, or not a regular file; an array holds Python objects (reading it
+        would unpickle, i.e. run code, so it is refused); a key in ``required`` is missing; a
+        member declares more than it holds, or the arrays more than ``max_bytes``.
     """
+    from .weights.limits import Refused  # here: weights imports io
+    from .weights.npz_file import check_npy_size, npy_header
+
     path = as_path(path)
     if required is not None:
         if isinstance(required, (str, bytes)) or not isinstance(required, Iterable):
             raise TypeError("required must be an iterable of key names (e.g. a list of str), "
                             f"got {_validate.describe(required)}")
         required = list(required)
+    max_bytes = _validate.positive_int(max_bytes, "max_bytes", minimum=0)
     arrays: dict[str, np.ndarray] = {}
     with open_for_reading(path, ".npz") as f:
+        file_size = os.fstat(f.fileno()).st_size
         if not zipfile.is_zipfile(f):
             raise ValueError(f"{str(path)!r} is not an .npz archive (a zip of .npy files, as "
                              "written by np.savez or save_npz)")
         f.seek(0)
         try:
-            with np.load(f, allow_pickle=False) as npz:
-                for key in npz.files:
-                    arrays[key] = npz[key]
-        except ValueError as e:
-            if "allow_pickle" in str(e):
-                raise ValueError(f"{str(path)!r} holds an array of Python objects, which would "
-                                 "be unpickled (that can run code): pickled objects are "
-                                 "refused; save plain numeric arrays instead") from e
-            raise ValueError(f"{str(path)!r} is not a valid .npz archive: {e}") from e
+            with zipfile.ZipFile(f) as zf:
+                members = {info.filename[:-4]: info for info in zf.infolist()
+                           if info.filename.endswith(".npy")}
+                others = [info.filename for info in zf.infolist()
+                          if not info.filename.endswith(".npy")]
+                if others:
+                    raise Refused(f"its members {others} are not .npy files")
+                total = 0
+                for key, info in members.items():
+                    shape, dtype, held = npy_header(zf, info, file_size)
+                    if dtype.hasobject:
+                        raise ValueError(
+                            f"{str(path)!r} holds an array of Python objects ({key!r}), which "
+                            "would be unpickled (that can run code): pickled objects are "
+                            "refused; save plain numeric arrays instead")
+                    nbytes = check_npy_size(info.filename, shape, dtype, held)
+                    total += nbytes
+                    if total > max_bytes:
+                        raise Refused(f"its array {key!r} declares shape {shape} of {dtype} "
+                                      f"({nbytes} bytes), which brings its arrays to {total} "
+                                      f"bytes, more than max_bytes = {max_bytes}")
+                missing = [key for key in required or () if key not in members]
+                if missing:
+                    raise ValueError(f"{str(path)!r} lacks the required key(s) {missing}; "
+                                     f"it holds {sorted(members)}")
+                for key, info in members.items():
+                    with zf.open(info) as member:
+                        arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+        except Refused as e:
+            raise ValueError(f"cannot read {str(path)!r} as an .npz archive: {e}") from e
         except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
             raise ValueError(f"{str(path)!r} is not a valid .npz archive: {e}") from e
-    if required is not None:
-        missing = [key for key in required if key not in arrays]
-        if missing:
-            raise ValueError(f"{str(path)!r} lacks the required key(s) {missing}; "
-                             f"it holds {sorted(arrays)}")
     return arrays
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..io import load_npz
 from .limits import Refused, check_member
 
-__all__ = ["is_npz", "read"]
+__all__ = ["check_npy_size", "is_npz", "npy_header", "read"]
 
 # Element kinds of numeric weights: bool, signed and unsigned integers, floats, complex.
 _NUMERIC = "biufc"
@@ -27,8 +27,11 @@ def is_npz(names: list[str]) -> bool:
     return bool(names) and all(name.endswith(".npy") for name in names)
 
 
-def _check_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int) -> None:
-    """Refuse a member whose ``.npy`` header declares other than numeric data of its size."""
+def npy_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo,
+               file_size: int) -> tuple[tuple[int, ...], np.dtype, int]:
+    """``(shape, dtype, held)`` of the ``.npy`` member ``info`` from its header alone, ``held``
+    the bytes its member holds after the header; the member's zip sizes are checked first
+    (:func:`check_member`), and nothing the header declares is allocated."""
     check_member(info, file_size)
     name = info.filename
     try:
@@ -46,14 +49,26 @@ def _check_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int) -> No
         if isinstance(error, Refused):
             raise
         raise Refused(f"its member {name!r} is not a valid .npy file: {error}") from error
-    if dtype.kind not in _NUMERIC or dtype.hasobject:
-        raise Refused(f"its array {name[:-4]!r} has dtype {dtype}, not numeric weights "
-                      "(arrays of Python objects would be unpickled, and are refused)")
+    return shape, dtype, info.file_size - header_end
+
+
+def check_npy_size(name: str, shape: tuple[int, ...], dtype: np.dtype, held: int) -> int:
+    """The data bytes ``shape`` of ``dtype`` make, refused unless the member ``name`` holds
+    exactly that many (``held``) after its header."""
     nbytes = math.prod(shape) * dtype.itemsize
-    if info.file_size != header_end + nbytes:
+    if held != nbytes:
         raise Refused(f"its array {name[:-4]!r} declares shape {shape} of {dtype} "
-                      f"({nbytes} bytes), but its member holds {info.file_size - header_end} "
-                      "bytes after its header")
+                      f"({nbytes} bytes), but its member holds {held} bytes after its header")
+    return nbytes
+
+
+def _check_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo, file_size: int) -> None:
+    """Refuse a member whose ``.npy`` header declares other than numeric data of its size."""
+    shape, dtype, held = npy_header(zf, info, file_size)
+    if dtype.kind not in _NUMERIC or dtype.hasobject:
+        raise Refused(f"its array {info.filename[:-4]!r} has dtype {dtype}, not numeric weights "
+                      "(arrays of Python objects would be unpickled, and are refused)")
+    check_npy_size(info.filename, shape, dtype, held)
 
 
 def read(path, zf: zipfile.ZipFile, file_size: int) -> dict[str, np.ndarray]:
