@@ -17,9 +17,10 @@ other command works without it.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from .json_report import dumps
 
 
 def add_parser(subparsers):
@@ -51,5 +52,5 @@ def run(args) -> int:
         return 2
     report = check_file(args.file, only=args.only, timeout=args.timeout,
                         max_examples=args.max_examples)
-    print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
+    print(dumps(report.as_dict()) if args.json else report.text())
     return report.exit_code

@@ -14,8 +14,9 @@ case, a file without stage keys, a wrong shape, NaN, pickled objects).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from .json_report import dumps
 
 
 def add_parser(subparsers):
@@ -30,7 +31,9 @@ def add_parser(subparsers):
     parser.add_argument("--preset", default="paper", metavar="NAME",
                         help="compare with the case under a library's conventions: paper "
                              "(default), pytorch-grad-cam, captum, torchcam, tf-keras-vis, keras")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--json", action="store_true",
+                        help="print the report as strict JSON (an infinite or NaN error as the "
+                             "string \"inf\", \"-inf\" or \"nan\")")
     parser.set_defaults(run=run)
     return parser
 
@@ -39,5 +42,5 @@ def run(args) -> int:
     from ..verification.verify import verify
 
     report = verify(args.theirs, args.case, preset=args.preset)
-    print(json.dumps(report.as_dict(), indent=2) if args.json else report.text())
+    print(dumps(report.as_dict()) if args.json else report.text())
     return 0 if report.matches else 1

@@ -357,3 +357,21 @@ def test_the_commands_have_help(argv, capsys):
         main(argv)
     assert exit_info.value.code == 0
     assert "usage: numpy-gradcam " + " ".join(argv[:-1]) in capsys.readouterr().out
+
+
+def test_the_json_report_is_strict_json():
+    """A relative error is infinite where a stage's reference is all 0 and theirs is not:
+    written as the string "inf" (NaN as "nan"), never Python's bare Infinity or NaN, which
+    strict parsers refuse; finite numbers, NumPy's included, stay numbers."""
+    from numpy_gradcam.commands.json_report import dumps
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    report = {"stages": {"cam": {"max_abs": 0.5, "max_rel": float("inf")},
+                         "weights": {"max_abs": np.float32(2.0), "max_rel": np.float64("nan")}},
+              "errors": [-np.inf, 1e-3], "case": "gap-predicted"}
+    assert json.loads(dumps(report), parse_constant=refuse) == {
+        "stages": {"cam": {"max_abs": 0.5, "max_rel": "inf"},
+                   "weights": {"max_abs": 2.0, "max_rel": "nan"}},
+        "errors": ["-inf", 1e-3], "case": "gap-predicted"}
