@@ -18,15 +18,13 @@ code but ours (:mod:`.unpickler`).
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import zipfile
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..io import as_path, file_status, open_for_reading
+from ..io import as_path, open_for_reading
 from . import npz_file, safetensors_file, torch_legacy, torch_zip
 from .checkpoint import strip_data_parallel
 from .limits import Refused
@@ -67,16 +65,6 @@ class Weights:
     state_dict: dict[str, np.ndarray]
     format: str
     notes: tuple[str, ...]
-
-
-def _check_regular(path) -> None:
-    """Refuse a FIFO, a device or a socket before opening it (opening a FIFO would wait)."""
-    found = file_status(path)
-    if found is None:
-        raise FileNotFoundError(errno.ENOENT, "no weights file at this path", str(path))
-    if not stat.S_ISREG(found.st_mode) and not stat.S_ISDIR(found.st_mode):
-        raise ValueError(f"{str(path)!r} is not a regular file (it is a FIFO, a device or a "
-                         "socket): weights are read from files only")
 
 
 def _format(head: bytes) -> str:
@@ -141,7 +129,6 @@ def read(path) -> Weights:
         and what is wrong with it.
     """
     path = as_path(path)
-    _check_regular(path)
     notes: list[str] = []
     kind = None
     with open_for_reading(path, "weights") as f:
