@@ -12,13 +12,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .cam.upsampling import upsample
-from .io import atomic_write, save_figure
+from .io import save_figure
 from .preprocessing import CropBox
 
 #: The figure files written, by extension (lower case), and matplotlib's format name for each.
 FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
-#: JPEG quality (Pillow's scale, 1–95): high enough that the maps' colour edges stay clean.
-JPEG_QUALITY = 90
 
 
 def check_figure_path(path, name: str = "--out") -> Path:
@@ -32,14 +30,9 @@ def check_figure_path(path, name: str = "--out") -> Path:
 
 
 def save(fig, path, force: bool = False, dpi: float = 100) -> None:
-    """Write ``fig`` atomically in the format its extension names (:data:`FORMATS`): PNG by
-    :func:`numpy_gradcam.io.save_figure`, JPEG at :data:`JPEG_QUALITY`."""
-    path = check_figure_path(path)
-    if FORMATS[path.suffix.lower()] == "png":
-        save_figure(fig, path, force=force, dpi=dpi)
-        return
-    with atomic_write(path, force=force) as tmp:
-        fig.savefig(tmp, format="jpeg", dpi=float(dpi), pil_kwargs={"quality": JPEG_QUALITY})
+    """Write ``fig`` atomically in the format its extension names (:data:`FORMATS`), by
+    :func:`numpy_gradcam.io.save_figure` (PNG, or JPEG for ``.jpg``/``.jpeg``)."""
+    save_figure(fig, check_figure_path(path), force=force, dpi=dpi)
 
 
 def image_of(explanation, i: int, crop_box: CropBox):

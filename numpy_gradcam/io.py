@@ -583,14 +583,21 @@ def save_png(path, image, force: bool = False) -> None:
         picture.save(tmp, format="PNG")
 
 
+#: The extensions :func:`save_figure` writes as JPEG (any other: PNG).
+JPEG_EXTENSIONS = (".jpg", ".jpeg")
+#: JPEG quality (Pillow's scale, 1–95): high enough that the maps' colour edges stay clean.
+JPEG_QUALITY = 90
+
+
 def save_figure(fig, path, force: bool = False, dpi: float = 100) -> None:
-    """Save a matplotlib ``Figure`` as a PNG file, atomically.
+    """Save a matplotlib ``Figure`` atomically: as JPEG (quality :data:`JPEG_QUALITY`) when
+    ``path`` ends in ``.jpg`` or ``.jpeg``, else as PNG — a ``.jpg`` never holds PNG bytes.
 
     Parameters
     ----------
     fig : matplotlib.figure.Figure
     path : str or os.PathLike
-        The PNG file to write (an existing file needs ``force=True``).
+        The file to write (an existing file needs ``force=True``).
     force : bool
         Replace an existing file.
     dpi : float
@@ -603,8 +610,11 @@ def save_figure(fig, path, force: bool = False, dpi: float = 100) -> None:
     if isinstance(dpi, bool) or not isinstance(dpi, (int, float, np.integer, np.floating)) \
             or not np.isfinite(dpi) or dpi <= 0:
         raise ValueError(f"dpi must be a positive number, got {_validate.describe(dpi)}")
+    jpeg = as_path(path).suffix.lower() in JPEG_EXTENSIONS
+    options = {"format": "jpeg", "pil_kwargs": {"quality": JPEG_QUALITY}} if jpeg else \
+        {"format": "png"}
     with atomic_write(path, force=force) as tmp:
-        fig.savefig(tmp, format="png", dpi=float(dpi))
+        fig.savefig(tmp, dpi=float(dpi), **options)
 
 
 # --------------------------------------------------------------------------------------------

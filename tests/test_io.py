@@ -392,6 +392,18 @@ def test_save_figure(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
 
 
+def test_save_figure_writes_jpeg_bytes_under_jpg(tmp_path):
+    """A .jpg/.jpeg path gets JPEG bytes (a .jpg held PNG bytes); any other, PNG."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(1, 1))
+    fig.add_subplot().plot([0, 1])
+    for name, magic in (("a.jpg", b"\xff\xd8\xff"), ("b.JPEG", b"\xff\xd8\xff"),
+                        ("c.png", b"\x89PNG"), ("d.out", b"\x89PNG")):
+        io.save_figure(fig, tmp_path / name)
+        assert (tmp_path / name).read_bytes().startswith(magic), name
+
+
 # --------------------------------------------------------------------------------------------
 # atomic_write
 
