@@ -54,10 +54,12 @@ def scale_cam_image(L: np.ndarray) -> np.ndarray:
     return shifted / (EPS + shifted.max(axis=(1, 2), keepdims=True))
 
 
-def show_cam_on_image(image: np.ndarray, heatmap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def show_cam_on_image(image: np.ndarray, heatmap: np.ndarray, use_rgb: bool = True
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """``colored`` and ``overlay`` ``(N, 3, H, W)`` (floats ``k/255``) of ``show_cam_on_image(img,
-    mask, use_rgb=True)`` for each image ``(N, 3, H, W)`` and mask ``(N, H, W)``."""
-    colors = apply_colormap_jet(heatmap_to_uint8(heatmap), bgr=False)      # (N, H, W, 3) uint8
+    mask, use_rgb=True)`` for each image ``(N, 3, H, W)`` and mask ``(N, H, W)``; ``use_rgb=False``
+    (the library's own default) blends OpenCV's BGR colours with the RGB image, as it does."""
+    colors = apply_colormap_jet(heatmap_to_uint8(heatmap), bgr=not use_rgb)  # (N, H, W, 3) uint8
     colored = colors.astype(np.float32) / np.float32(255)
     img = np.moveaxis(image, 1, -1).astype(np.float32)                    # (N, H, W, 3)
     cam = (1 - IMAGE_WEIGHT) * colored + IMAGE_WEIGHT * img
@@ -66,11 +68,13 @@ def show_cam_on_image(image: np.ndarray, heatmap: np.ndarray) -> tuple[np.ndarra
     return np.moveaxis(colored, -1, 1), np.moveaxis(overlay, -1, 1)
 
 
-def render(L: np.ndarray, image: np.ndarray, options: Mapping) -> Rendering:
-    """pytorch-grad-cam's stages after ``np.maximum(cam, 0)``: see the module docstring."""
+def render(L: np.ndarray, image: np.ndarray, options: Mapping, use_rgb: bool = True
+           ) -> Rendering:
+    """pytorch-grad-cam's stages after ``np.maximum(cam, 0)``: see the module docstring.
+    ``use_rgb=False``: ``show_cam_on_image``'s default (verify's catalogue tries it)."""
     L_norm = scale_cam_image(L)                                           # (N, h, w)
     heatmap = scale_cam_image(resize_linear(L_norm, image.shape[2:]))      # (N, H, W)
-    colored, overlay = show_cam_on_image(image, heatmap)
+    colored, overlay = show_cam_on_image(image, heatmap, use_rgb)
     return Rendering(L_norm, heatmap, colored, overlay)
 
 
