@@ -29,8 +29,12 @@ import json
 import os
 import re
 import secrets
+import shutil
+import signal
 import stat
 import struct
+import tempfile
+import threading
 import warnings
 import zipfile
 import zlib
@@ -57,6 +61,7 @@ __all__ = [
     "save_png",
     "save_state_dict",
     "sha256_file",
+    "write_together",
 ]
 
 # Modes load_image understands (anything else Pillow can convert to RGB is accepted too).
@@ -273,6 +278,87 @@ def _move_into_place(tmp: Path, path: Path, force: bool) -> None:
         os.replace(tmp, path)
         return
     tmp.unlink()
+
+
+@contextmanager
+def write_together(folder, names: Iterable[str], force: bool = False) -> Iterator[Path]:
+    """Write several files of one run into ``folder`` so that they appear together or not at all.
+
+    Yields a hidden staging folder (``folder/.numpy-gradcam-run-XXXXXXXX``) in which the block
+    writes the files ``names``. When the block ends, every one of them is moved into ``folder``
+    in one short final step, during which Ctrl-C is held back until the last rename is done (a
+    Ctrl-C there is raised just after). On any exception before that step, the staging folder
+    is removed and ``folder`` is left exactly as it was: no file of a half-finished run is ever
+    mixed with an earlier run's.
+
+    With ``force`` the files replace their namesakes; other files in ``folder`` (an earlier
+    run's outputs that this run does not write included) are left as they are. Without
+    ``force`` any of ``names`` existing in ``folder`` is refused — before the block runs, so no
+    work is lost, and again before the final step.
+
+    Raises
+    ------
+    FileExistsError
+        A file of ``names`` exists and ``force`` is false.
+    ValueError
+        The block did not write one of ``names``, or ``names`` is empty or not plain names.
+    FileNotFoundError, PermissionError
+        ``folder`` does not exist or takes no new file.
+    """
+    folder = as_path(folder)
+    names = list(names)
+    if not names or any(Path(n).name != n or n in ("", ".", "..") for n in names):
+        raise ValueError(f"names must be plain file names, got {names!r}")
+    targets = [folder / n for n in names]
+    _refuse_existing(targets, force)
+    staging = Path(_make_staging(folder))
+    try:
+        yield staging
+        missing = [n for n in names if not (staging / n).is_file()]
+        if missing:
+            raise ValueError(f"the run did not write {', '.join(missing)} (a bug: please "
+                             "report it)")
+        _refuse_existing(targets, force)
+        with _ctrl_c_held_back():
+            for name, target in zip(names, targets, strict=True):
+                _move_into_place(staging / name, target, force)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _refuse_existing(paths: list[Path], force: bool) -> None:
+    if not force:
+        for path in paths:
+            if file_status(path, follow_symlinks=False) is not None:
+                raise _exists_error(path)
+
+
+def _make_staging(folder: Path) -> str:
+    try:
+        return tempfile.mkdtemp(prefix=".numpy-gradcam-run-", dir=folder)
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, "cannot write: the folder does not exist",
+                                str(folder)) from None
+    except PermissionError:
+        raise PermissionError(errno.EACCES, "no permission to write in the folder",
+                              str(folder)) from None
+
+
+@contextmanager
+def _ctrl_c_held_back() -> Iterator[None]:
+    """Hold SIGINT back inside the block (main thread only; elsewhere Python delivers no
+    KeyboardInterrupt anyway) and raise ``KeyboardInterrupt`` after it if one came."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 # --------------------------------------------------------------------------------------------

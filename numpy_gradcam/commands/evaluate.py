@@ -6,7 +6,9 @@ confidence intervals: Wilson for rates, normal approximation for means), ``delet
 ``sanity.csv`` and ``sanity.png`` (cascading randomisation). The ``bias`` metric runs the
 biased-model investigation instead: ``tinycnn-biased`` against ``--model`` on the cue-swapped
 test split, written to ``bias.md``, ``bias.csv`` and ``bias_misclassified.png``. Existing files
-are never replaced without ``--force``. See docs/evaluation.md for the protocols.
+are never replaced without ``--force``. A run's files appear together when it ends, or not at all
+(a Ctrl-C or an error leaves the folder as it was); ``--force`` replaces the files the run writes
+and leaves the others. See docs/evaluation.md for the protocols.
 
 ``--model`` is a model of the shapes classes (their masks are the ground truth): a shipped one,
 or a file written by ``numpy-gradcam train``.
@@ -29,7 +31,7 @@ from ..datasets import CLASS_NAMES, has_cue, make_biased
 from ..evaluation import bias, report, suite
 from ..evaluation.baselines import BASELINES
 from ..figures import panels
-from ..io import atomic_write, save_figure
+from ..io import atomic_write, save_figure, write_together
 from ..models import architecture_of, load_model
 from .model_options import add_model_options, load, require_shapes_classes
 from .outputs import refuse_inputs, require_writable_folder
@@ -134,8 +136,8 @@ def outputs(out: Path, metrics) -> list[Path]:
     return files
 
 
-def write_text(path: Path, text: str, force: bool) -> None:
-    with atomic_write(path, force=force) as tmp:
+def write_text(path: Path, text: str) -> None:
+    with atomic_write(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
@@ -163,23 +165,25 @@ def run(args) -> int:
     require_writable_folder(args.out / "results.md")   # before the scoring, not after it
     progress = not args.quiet
     scored = [m for m in metrics if m in suite.COLUMNS]
-    if scored:
-        result = suite.evaluate(model, methods, args.n, args.seed, scored, args.batch_size,
-                                limits, args.curve_n, args.steps, progress)
-        write_results(args, model, result, scored, limits)
-    if "sanity" in metrics:
-        fresh = architecture_of(model.card, seed=args.seed)
-        sane = [m for m in methods if m in METHODS and m not in SLOW]
-        study = suite.sanity_study(model, fresh, sane, args.sanity_n, args.seed, progress)
-        write_sanity(args, study)
-    if "bias" in metrics:
-        run_bias(args, model)
+    # The run's files appear together when it is done, or not at all (Ctrl-C, an error).
+    with write_together(args.out, [f.name for f in files], args.force) as folder:
+        if scored:
+            result = suite.evaluate(model, methods, args.n, args.seed, scored, args.batch_size,
+                                    limits, args.curve_n, args.steps, progress)
+            write_results(args, folder, model, result, scored, limits)
+        if "sanity" in metrics:
+            fresh = architecture_of(model.card, seed=args.seed)
+            sane = [m for m in methods if m in METHODS and m not in SLOW]
+            study = suite.sanity_study(model, fresh, sane, args.sanity_n, args.seed, progress)
+            write_sanity(args, folder, study)
+        if "bias" in metrics:
+            run_bias(args, folder, model)
     for f in files:
         print(f"wrote {f}")
     return 0
 
 
-def write_results(args, model, result, metrics, limits) -> None:
+def write_results(args, folder: Path, model, result, metrics, limits) -> None:
     rows, columns = suite.summarize(result["values"], metrics)
     notes = {m: f"run on the first {k} images only (slow)" for m, k in limits.items()}
     if "cam" not in rows and args.methods == "all" and _cam_problem(model) is not None:
@@ -190,8 +194,8 @@ def write_results(args, model, result, metrics, limits) -> None:
             f"{100 * result['accuracy']:.1f} %, {result['skipped_empty']} skipped (empty mask). "
             f"Deletion/insertion on the first {args.curve_n or args.n} images, {args.steps} steps."
             f"\n95 % intervals: Wilson for rates, normal approximation for means.\n\n")
-    write_text(args.out / "results.md", head + report.markdown(rows, columns, notes), args.force)
-    write_text(args.out / "results.csv", report.csv_text(rows, columns), args.force)
+    write_text(folder / "results.md", head + report.markdown(rows, columns, notes))
+    write_text(folder / "results.csv", report.csv_text(rows, columns))
     if "deletion" in metrics:
         fig = Figure(figsize=(11, 4.2))
         axes = fig.subplots(1, 2)
@@ -207,10 +211,10 @@ def write_results(args, model, result, metrics, limits) -> None:
                    ylabel="mean p(class)", ylim=(0, 1))
         axes[1].legend(fontsize=7, ncol=2)
         fig.tight_layout()
-        save_figure(fig, args.out / "deletion.png", force=args.force)
+        save_figure(fig, folder / "deletion.png")
 
 
-def write_sanity(args, study) -> None:
+def write_sanity(args, folder: Path, study) -> None:
     steps = study["steps"]
     columns = [report.Column(s, s, "mean", 1, 2, "lower") for s in steps]
     for kind in ("spearman", "ssim"):
@@ -224,12 +228,11 @@ def write_sanity(args, study) -> None:
             + report.markdown(study["spearman_rows"], columns)
             + "\n## SSIM with the trained model's map\n\n"
             + report.markdown(study["ssim_rows"], columns))
-    write_text(args.out / "sanity.md", text, args.force)
+    write_text(folder / "sanity.md", text)
     csv = report.csv_text(study["spearman_rows"], columns).replace("\n", ",spearman\n")
     csv += report.csv_text(study["ssim_rows"], columns).split("\n", 1)[1].replace(
         "\n", ",ssim\n")
-    write_text(args.out / "sanity.csv", csv.replace("skipped,spearman", "skipped,similarity"),
-               args.force)
+    write_text(folder / "sanity.csv", csv.replace("skipped,spearman", "skipped,similarity"))
     fig = Figure(figsize=(11, 4.2))
     axes = fig.subplots(1, 2)
     for ax, kind in zip(axes, ("spearman", "ssim"), strict=True):
@@ -242,10 +245,10 @@ def write_sanity(args, study) -> None:
         ax.axhline(0, color="grey", linewidth=0.5)
     axes[1].legend(fontsize=7)
     fig.tight_layout()
-    save_figure(fig, args.out / "sanity.png", force=args.force)
+    save_figure(fig, folder / "sanity.png")
 
 
-def run_bias(args, reference) -> None:
+def run_bias(args, folder: Path, reference) -> None:
     if args.model == "tinycnn-biased":
         raise ValueError("--model is the unbiased reference of the bias investigation; "
                          "choose tinycnn-gap or tinycnn-fc")
@@ -272,8 +275,8 @@ def run_bias(args, reference) -> None:
             + ", ".join(f"{k} {100 * v:.1f} %" for k, v in accuracy.items())
             + f". The cue covers {100 * cue_masks[cue].mean():.2f} % of an image, the object "
             f"{100 * masks.mean():.2f} % on average.\n\n" + report.markdown(rows, columns))
-    write_text(args.out / "bias.md", text, args.force)
-    write_text(args.out / "bias.csv", report.csv_text(rows, columns), args.force)
+    write_text(folder / "bias.md", text)
+    write_text(folder / "bias.csv", report.csv_text(rows, columns))
     s_b, s_r = shares["tinycnn-biased"], shares[args.model]
     wrong = np.flatnonzero(cue & ~s_b["correct"])[:6]
     items = []
@@ -287,4 +290,4 @@ def run_bias(args, reference) -> None:
     if items:
         fig = panels(items, title="tinycnn-biased mistakes on the cue-swapped split (Grad-CAM)",
                      columns=6, panel_size=2.0)
-        save_figure(fig, args.out / "bias_misclassified.png", force=args.force)
+        save_figure(fig, folder / "bias_misclassified.png")

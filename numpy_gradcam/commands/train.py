@@ -15,8 +15,10 @@ Data seeds (so that no held-out image was ever trained on):
   (``make_biased(split="train")``), the cue-swapped one (``make_biased(split="test")``: the cue
   now mostly appears on the other classes) and plain shapes without any cue.
 
-Both files are written atomically (temporary file, then rename), the weights file last: a
-Ctrl-C at any point leaves any previous files as they were. An existing ``--out`` needs ``--force``.
+The two files appear together or not at all (written in a hidden folder beside ``--out``, then
+renamed with Ctrl-C held back): a Ctrl-C at any point leaves any previous files as they were, and a
+card never sits beside weights it does not describe (``load_model`` checks the card's sha256
+against the weights anyway). An existing ``--out`` needs ``--force``.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate, datasets, models, training
-from ..io import atomic_write, save_json, save_npz, sha256_file
+from ..io import save_json, save_npz, sha256_file, write_together
 from .outputs import require_writable_folder
 
 HELDOUT_SEED = 1_000_003
@@ -205,12 +207,12 @@ def run(args) -> int:
         },
         "evaluation": {"heldout_seed": HELDOUT_SEED, "n_heldout": args.n_heldout, **scores},
     }
-    # The card names the weights' sha256, so the weights go to a temporary file first; the card
-    # is written next, and the weights are renamed into place last.
-    with atomic_write(out, force=args.force) as tmp:
-        save_npz(tmp, model.state_dict(), force=True)
-        card["sha256"] = sha256_file(tmp)
-        save_json(card_path(out), card, force=args.force)
+    # The card names the weights' sha256; the pair appears together or not at all (a Ctrl-C
+    # between two renames would leave a new card beside old weights).
+    with write_together(out.parent, [out.name, card_path(out).name], args.force) as folder:
+        save_npz(folder / out.name, model.state_dict())
+        card["sha256"] = sha256_file(folder / out.name)
+        save_json(folder / card_path(out).name, card)
 
     print(f"trained {args.model} in {train_time:.1f} s ({args.epochs} epochs, "
           f"{args.n_train} images, seed {args.seed})")
