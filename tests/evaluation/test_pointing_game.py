@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from numpy_gradcam.evaluation import PAPER_TOLERANCE_64, energy_pointing_game, pointing_game
+from tests.conftest import require_library
 
 
 def one(shape, peak, mask_pixels):
@@ -195,3 +196,65 @@ def test_masks_of_the_wrong_shape_are_refused_by_name():
         pointing_game(np.zeros((2, 4, 4)), np.zeros((1, 4, 4), dtype=bool))
     with pytest.raises(ValueError, match="maps must be >= 0"):
         energy_pointing_game(-np.ones((1, 2, 2)), np.ones((1, 2, 2), dtype=bool))
+
+
+# --- against Quantus (the explanation-metrics toolkit), where the definitions agree ------------
+# Quantus 0.6.0 takes precomputed attributions (a_batch) and masks (s_batch) with model=None, so
+# its metric classes are called as a user would. Where the definitions agree: a non-empty mask,
+# tolerance 0 (Quantus has none), a unique maximum. Where they differ (written down here and in
+# docs/evaluation.md): tied maxima (Quantus: a hit if *any* maximum is on the mask; ours: the
+# first in row-major order), an empty mask (Quantus: NaN written into a bool array, which reads
+# as a hit; ours: a miss, and the evaluation skips and counts such images), and the energy share
+# (Quantus' AttributionLocalisation adds 1e-9 to the total and rescales the map by its maximum
+# first: the same share to ~1e-9 for a map whose maximum is 1).
+
+def quantus_scores(metric, maps, masks):
+    """Quantus' scores ``(N,)`` for maps and masks ``(N, H, W)``, passed in its layout
+    ``(N, 1, H, W)`` (channels first) with precomputed attributions and no model."""
+    N, H, W = maps.shape
+    return np.array(metric(None, x_batch=np.zeros((N, 3, H, W)), y_batch=np.zeros(N, dtype=int),
+                           a_batch=maps[:, None].copy(), s_batch=masks[:, None].astype(float),
+                           channel_first=True), dtype=float)
+
+
+def random_maps_and_masks(seed, N=12, H=9, W=11):
+    """Maps with a unique maximum and non-empty masks (rectangles of random size and place)."""
+    rng = np.random.default_rng(seed)
+    maps = rng.random((N, H, W))
+    masks = np.zeros((N, H, W), dtype=bool)
+    for n in range(N):
+        top, left = rng.integers(0, H - 1), rng.integers(0, W - 1)
+        masks[n, top:top + rng.integers(1, 5), left:left + rng.integers(1, 6)] = True
+    return maps, masks
+
+
+def test_pointing_game_equals_quantus_pointing_game():
+    quantus = require_library("quantus")
+    maps, masks = random_maps_and_masks(31)
+    # make half of them hits: move each odd image's peak into its mask
+    for n in range(1, len(maps), 2):
+        maps[n][masks[n]] += 1.0
+    theirs = quantus_scores(quantus.PointingGame(disable_warnings=True), maps, masks)
+    ours = pointing_game(maps, masks)
+    np.testing.assert_array_equal(ours, theirs == 1)
+    assert 0 < ours.sum() < len(ours)                                  # both outcomes occur
+
+
+def test_where_quantus_pointing_game_differs():
+    """Tied maxima (image 0) and an empty mask (image 1): Quantus says hit, we say miss."""
+    quantus = require_library("quantus")
+    maps = np.zeros((2, 4, 5))
+    maps[:, 0, 0] = maps[:, 2, 3] = 1.0                                # two equal maxima
+    masks = np.zeros((2, 4, 5), dtype=bool)
+    masks[0, 2, 3] = True                                              # under the second one
+    theirs = quantus_scores(quantus.PointingGame(disable_warnings=True), maps, masks)
+    np.testing.assert_array_equal(theirs, [1.0, 1.0])
+    np.testing.assert_array_equal(pointing_game(maps, masks), [False, False])
+
+
+def test_energy_pointing_game_equals_quantus_attribution_localisation():
+    quantus = require_library("quantus")
+    maps, masks = random_maps_and_masks(32)
+    maps /= maps.max(axis=(1, 2), keepdims=True)                       # maximum 1, as ours are
+    theirs = quantus_scores(quantus.AttributionLocalisation(disable_warnings=True), maps, masks)
+    np.testing.assert_allclose(energy_pointing_game(maps, masks), theirs, rtol=1e-8)
