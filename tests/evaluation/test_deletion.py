@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
-from numpy_gradcam.evaluation.deletion import auc, perturbation_curve, pixel_ranks
+from numpy_gradcam.evaluation.deletion import auc, blurred, perturbation_curve, pixel_ranks
+from tests.evaluation.toy_models import LinearModel, sigmoid
 
 
 class RegionModel:
@@ -57,3 +59,59 @@ def test_bad_arguments_are_named():
         perturbation_curve(model, x, np.zeros((1, 4, 5)), [0])
     with pytest.raises(ValueError, match="steps"):
         perturbation_curve(model, x, np.zeros((1, 4, 4)), [0], steps=0)
+
+
+def rederived_area(w, salience, start, end, steps):
+    """Deletion / insertion written out plainly for one image: the pixels sorted by
+    ``salience`` ``(H, W)`` (distinct values), most salient first; at step k the first
+    ``k·H·W/steps`` of them, rounded to the nearest whole pixel, taken from ``end`` and the rest
+    from ``start`` (both ``(C, H, W)``); class 0's probability; the trapezoid rule over [0, 1].
+    Returns ``(curve, area)``."""
+    H, W = salience.shape
+    order = sorted(range(H * W), key=lambda p: -salience[p // W, p % W])
+    curve = []
+    for k in range(steps + 1):
+        count = int(np.floor(k * H * W / steps + 0.5))                  # no k·H·W/steps ends in .5
+        perturbed = start.copy()
+        for p in order[:count]:
+            perturbed[:, p // W, p % W] = end[:, p // W, p % W]
+        curve.append(sigmoid((w * perturbed).sum()))
+    area = sum((curve[k] + curve[k + 1]) / 2 for k in range(steps)) / steps
+    return curve, area
+
+
+def test_deletion_and_insertion_equal_a_plain_rederivation_when_steps_do_not_divide_the_pixels():
+    """6 x 6 = 36 pixels in 5 steps: 7.2, 14.4, 21.6, 28.8 pixels, rounded to 7, 14, 22, 29 (not
+    truncated to 21, 28). Insertion's default baseline: each channel of each image blurred on its
+    own by a Gaussian of σ = 5 px (reflecting borders)."""
+    rng = np.random.default_rng(24)
+    w = rng.standard_normal((3, 6, 6))
+    x = rng.random((2, 3, 6, 6))
+    maps = rng.random((2, 6, 6))
+    model, targets, steps = LinearModel(w), np.array([0, 0]), 5
+    for mode in ("deletion", "insertion"):
+        curves = perturbation_curve(model, x, maps, targets, mode, steps=steps, dtype=np.float64)
+        for n in range(2):
+            if mode == "deletion":
+                start, end = x[n], np.zeros_like(x[n])
+            else:
+                blur = np.stack([ndimage.gaussian_filter(x[n, c], 5.0, mode="reflect")
+                                 for c in range(3)])
+                start, end = blur, x[n]
+            curve, area = rederived_area(w, maps[n], start, end, steps)
+            np.testing.assert_allclose(curves[n], curve, rtol=1e-12, err_msg=f"{mode} {n}")
+            np.testing.assert_allclose(auc(curves)[n], area, rtol=1e-12)
+
+
+def test_the_insertion_blur_leaves_per_channel_constant_images_unchanged():
+    """A blur within each channel of each image cannot change an image whose channels are each
+    constant; one that also blurred across the channels or the batch would mix them."""
+    x = np.empty((2, 3, 7, 9))
+    x[0] = np.array([0.1, 0.5, 0.9])[:, None, None]
+    x[1] = np.array([0.8, 0.0, 0.3])[:, None, None]
+    np.testing.assert_allclose(blurred(x), x, atol=1e-15)
+    # so insertion over the default baseline is flat: every step shows the image itself
+    model = LinearModel(np.random.default_rng(25).standard_normal((3, 7, 9)))
+    curves = perturbation_curve(model, x, np.random.default_rng(26).random((2, 7, 9)),
+                                np.array([0, 1]), "insertion", steps=4, dtype=np.float64)
+    np.testing.assert_allclose(curves, curves[:, :1].repeat(5, axis=1), rtol=1e-14)

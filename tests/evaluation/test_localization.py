@@ -76,3 +76,17 @@ def test_a_box_twice_too_wide_and_tall_misses():
 def test_wrong_mask_shape_is_refused():
     with pytest.raises(ValueError, match="masks must have the shape"):
         localization(np.zeros((1, 4, 4)), np.zeros((1, 4, 3), dtype=bool))
+
+
+def test_two_equal_largest_segments_go_to_the_first_in_row_major_order():
+    binary = np.zeros((1, 9, 9), dtype=bool)
+    binary[0, 6:8, 0:2] = True        # 4 pixels, lower left: labelled second
+    binary[0, 1:3, 5:7] = True        # 4 pixels, upper right: labelled first
+    np.testing.assert_array_equal(largest_component_boxes(binary), [[1, 5, 2, 6]])
+    # so an object under the first one is a hit, one under the second a miss
+    masks = np.repeat(binary, 2, axis=0)
+    masks[0, 6:8, 0:2] = masks[1, 1:3, 5:7] = False
+    out = localization(np.repeat(binary.astype(float), 2, axis=0), masks)
+    np.testing.assert_array_equal(out["hit"], [True, False])
+    np.testing.assert_allclose(out["box_iou"], [1.0, 0.0])
+    np.testing.assert_allclose(out["mask_iou"], [0.5, 0.5])
