@@ -90,6 +90,10 @@ CASES = (
          "positions), one 64x64 image, its predicted class", "tinycnn-fc", (0, 1, 64, 0)),
     Case("fc-batch", "tinycnn-fc, a batch of 2 images, each its true class (0, 1)",
          "tinycnn-fc", (0, 2, 64, 0), target=[0, 1]),
+    Case("fc-positive-min", "tinycnn-fc, one 64x64 image (make_shapes(1, seed=46)), its "
+         "predicted class (circle, 0): the ReLU'd map's minimum is positive (min L / max L = "
+         "0.011), so normalising by the maximum alone (L / max L) differs from min-max",
+         "tinycnn-fc", (46, 1, 64, 0)),
 )
 
 CASE_NAMES = tuple(case.name for case in CASES)

@@ -15,7 +15,7 @@ from numpy_gradcam.verification.verify import verify
 from tests.verification.test_verify import hand_gradcam
 
 DOCUMENTED = ["gap-predicted", "gap-other-class", "gap-counterfactual", "gap-batch",
-              "gap-nonsquare", "gap-small", "fc-predicted", "fc-batch"]
+              "gap-nonsquare", "gap-small", "fc-predicted", "fc-batch", "fc-positive-min"]
 STAGE_KEYS = ["image", "logits", "probabilities", "targets", "activations", "gradients",
               "weights", "cam", "cam_normalized", "heatmap", "colored", "overlay"]
 
@@ -126,7 +126,7 @@ def test_export_never_overwrites_without_force(tmp_path, capsys):
     assert main(["vectors", "export", str(tmp_path)]) == 2
     assert len(capsys.readouterr().err.splitlines()) == 1
     assert main(["vectors", "export", str(tmp_path), "--force"]) == 0
-    assert "8 cases" in capsys.readouterr().out
+    assert f"{len(DOCUMENTED)} cases" in capsys.readouterr().out
     assert json.loads((tmp_path / "manifest.json").read_text())["format"] == 1
 
 
