@@ -72,3 +72,50 @@ def test_two_explain_commands_write_identical_files(tmp_path, scene, capsys):
                    "--method", "gradcam++", "--out", str(out)] for out in outs[:2]], cwd=REPO)
     assert run_cli(capsys, "explain", scene, "--method", "gradcam++", "--out", outs[2])[0] == 0
     assert outs[0].read_bytes() == outs[1].read_bytes() == outs[2].read_bytes()
+
+
+# --------------------------------------------------------------------------------------------
+# Same seed, same bits, whatever the machine's thread settings (issue 18, item 7)
+
+TRAIN = ["-m", "numpy_gradcam", "train", "--model", "tinycnn-gap", "--epochs", "1",
+         "--n-train", "64", "--n-heldout", "8", "--batch-size", "32", "--quiet", "--out"]
+
+
+def _blas_threads_now() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_training_holds_blas_to_one_thread(monkeypatch):
+    """A multi-threaded BLAS may sum in another order (a float64 ``ddot`` of 10⁵ numbers:
+    1e-11 apart here), and training amplifies it: every step must run on one BLAS thread even
+    when the caller allowed two."""
+    from threadpoolctl import threadpool_limits
+
+    from numpy_gradcam import datasets, models, training
+
+    model = models.build("tinycnn-gap", class_names=datasets.CLASS_NAMES, seed=0,
+                         widths=(4, 4, 4, 4))
+    seen = []
+    trace = model.trace
+    monkeypatch.setattr(model, "trace",
+                        lambda *a, **k: seen.append(_blas_threads_now()) or trace(*a, **k))
+    x, y, *_ = datasets.make_shapes(16, seed=1)
+    with threadpool_limits(2, user_api="blas"):
+        if max(_blas_threads_now(), default=1) < 2:
+            pytest.skip("this BLAS cannot run two threads: nothing to hold back")
+        training.train(model, x, y, 1, batch_size=8, seed=0)
+        assert max(_blas_threads_now()) == 2, "the caller's setting is given back"
+    assert seen and all(threads == [1] * len(threads) for threads in seen), seen
+
+
+def test_train_gives_the_same_bytes_with_one_or_two_blas_threads(tmp_path):
+    outs = [tmp_path / "one.npz", tmp_path / "two.npz"]
+    for threads, out in zip(("1", "2"), outs, strict=True):
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
+                   MKL_NUM_THREADS=threads, NUMPY_GRADCAM_THREADS=threads)
+        done = subprocess.run([sys.executable, *TRAIN, str(out)], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    assert outs[0].read_bytes() == outs[1].read_bytes()
