@@ -13,10 +13,10 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 from numpy_gradcam.nn.conv import conv2d_forward, conv2d_forward_loops
 
 model = ng.load_model("tinycnn-gap")

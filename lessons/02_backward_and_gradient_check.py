@@ -16,9 +16,9 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 from matplotlib.figure import Figure
 
+from numpy_gradcam.lessons import save, show
 from numpy_gradcam.nn.conv import conv2d_backward, conv2d_forward
 from numpy_gradcam.nn.relu import relu_backward, relu_forward
 

@@ -14,10 +14,10 @@
 
 # %%
 import numpy as np
-from _lesson import save
 from matplotlib.figure import Figure
 
 from numpy_gradcam import datasets, models
+from numpy_gradcam.lessons import save
 from numpy_gradcam.nn.losses import softmax_cross_entropy
 from numpy_gradcam.training import evaluate, train
 

@@ -12,10 +12,10 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 
 model = ng.load_model("tinycnn-gap")
 images, labels, _ = ng.datasets.make_shapes(4, seed=2)

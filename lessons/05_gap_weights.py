@@ -11,11 +11,11 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 from matplotlib.figure import Figure
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.weighting import gap_weights
+from numpy_gradcam.lessons import save, show
 
 model = ng.load_model("tinycnn-fc")
 image, classes, _ = ng.datasets.make_composite(seed=57)

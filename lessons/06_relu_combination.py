@@ -10,13 +10,13 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.combination import combine
 from numpy_gradcam.cam.upsampling import upsample
 from numpy_gradcam.cam.weighting import gap_weights
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 
 model = ng.load_model("tinycnn-gap")
 image, classes, masks = ng.datasets.make_composite(seed=57)

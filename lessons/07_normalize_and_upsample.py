@@ -14,12 +14,12 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.normalization import normalize
 from numpy_gradcam.cam.upsampling import interpolation_matrix, upsample
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 
 row = np.array([[0.0, 1.0]])                              # (1, 2): one row, two pixels
 half = upsample(row, (1, 4))[0]

@@ -11,12 +11,12 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.blending import blend
 from numpy_gradcam.cam.colormaps import colormap
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 
 print("jet(0), jet(0.5), jet(1) as RGB:")
 print(np.round(colormap(np.array([[0.0, 0.5, 1.0]]))[:, 0, :].T, 3))

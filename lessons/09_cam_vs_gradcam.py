@@ -9,11 +9,11 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.methods import METHODS
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 
 model = ng.load_model("tinycnn-gap")
 images, labels, _ = ng.datasets.make_shapes(6, seed=7)

@@ -11,12 +11,12 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.gradients import seed
 from numpy_gradcam.cam.methods import METHODS
 from numpy_gradcam.figures import panels, saliency_rgb
+from numpy_gradcam.lessons import save, show
 from numpy_gradcam.nn.relu import relu_backward
 
 dout, x = np.array([1.0, -1.0, 1.0, -1.0]), np.array([2.0, 2.0, -2.0, -2.0])

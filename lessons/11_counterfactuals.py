@@ -11,10 +11,10 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 
 model = ng.load_model("tinycnn-gap")
 image, classes, masks = ng.datasets.make_composite(seed=57)

@@ -12,10 +12,10 @@
 
 # %%
 import numpy as np
-from _lesson import save
 
 import numpy_gradcam as ng
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save
 
 model = ng.load_model("tinycnn-gap")
 images, labels, masks = ng.datasets.make_composites(16, seed=8)   # (16, 2) labels, (16, 2, H, W)

@@ -12,12 +12,12 @@
 
 # %%
 import numpy as np
-from _lesson import save, show
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.methods import METHODS
 from numpy_gradcam.evaluation import pointing_game
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 
 model = ng.load_model("tinycnn-gap")
 images, labels, masks = ng.datasets.make_shapes(4, seed=9)

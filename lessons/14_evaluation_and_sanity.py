@@ -11,11 +11,11 @@
 
 # %%
 import numpy as np
-from _lesson import save
 
 import numpy_gradcam as ng
 from numpy_gradcam.evaluation import pointing_game
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save
 
 model = ng.load_model("tinycnn-gap")
 images, labels, masks = ng.datasets.make_shapes(24, seed=10)

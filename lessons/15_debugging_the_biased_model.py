@@ -9,11 +9,11 @@
 
 # %%
 import numpy as np
-from _lesson import save
 
 import numpy_gradcam as ng
 from numpy_gradcam.datasets import has_cue, make_biased
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save
 
 images, labels, masks, cue_masks = make_biased(24, seed=11, split="test")
 with_cue = has_cue(cue_masks)

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _lesson import figure_dir, save
 
 import numpy_gradcam as ng
 from numpy_gradcam.cam.upsampling import upsample
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import figure_dir, save
 from numpy_gradcam.verification.checker import check_file
 
 model = ng.load_model("tinycnn-gap")

@@ -19,11 +19,11 @@
 import sys
 
 import numpy as np
-from _lesson import save, show
 from matplotlib import cbook
 
 import numpy_gradcam as ng
 from numpy_gradcam.figures import panels
+from numpy_gradcam.lessons import save, show
 from numpy_gradcam.preprocessing import explain_photo
 
 try:
@@ -53,7 +53,7 @@ top1 = int(ranked[0])
 classes = [top1, model.class_names.index("Windsor tie"), model.class_names.index("mortarboard")]
 maps = ng.explain(model, np.stack([x] * 3), target=classes)   # one image per class: (3, 3, H, W)
 show("alpha, uniform vs tie (first channels)", maps.weights[:2, :6])
-show("L^c at _conv_head, military uniform", maps.cam_normalized[0], corner=7)
+show("L^c at _conv_head, military uniform", maps.cam_normalized[0], window=7)
 peak = [np.unravel_index(m.argmax(), m.shape) for m in maps.cam_normalized]   # (row, col), 7×7
 for c, (i, j) in zip(classes, peak, strict=True):
     print(f"{model.class_names[c]:>18}: peak at row {i}, column {j} of 7")

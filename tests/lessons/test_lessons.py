@@ -20,6 +20,12 @@ def test_there_are_at_least_twelve_lessons():
     assert len(LESSONS) >= 12, [p.name for p in LESSONS]
 
 
+def test_every_python_file_in_lessons_is_a_lesson():
+    """``jupytext --to notebook lessons/*.py`` makes notebooks of the lessons and nothing else
+    (their helpers are numpy_gradcam.lessons, importable wherever a notebook is copied)."""
+    assert sorted(LESSONS[0].parent.glob("*.py")) == LESSONS
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_lesson_runs_and_passes_its_check(lesson, tmp_path):
     if lesson.stem in NEEDS:
