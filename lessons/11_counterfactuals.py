@@ -26,7 +26,10 @@ show("Grad-CAM L", e.cam)
 show("counterfactual L", counter.cam)
 inside = {name: (float(counter.heatmap[m].mean()), float(e.heatmap[m].mean()))
           for name, m in (("target", masks[0]), ("other", masks[1]))}
-print("mean heatmap (counterfactual, Grad-CAM) on the target / the other shape:", inside)
+print(f"{'mean heatmap inside':<30}{'counterfactual':>15}{'Grad-CAM':>10}")
+for i, name in enumerate(inside):
+    label = f"the {name} shape ({model.class_names[int(classes[i])]})"
+    print(f"{label:<30}{inside[name][0]:>15.3f}{inside[name][1]:>10.3f}")
 
 # %%
 fig = panels([(image, "scene"), (e.overlay, f"Grad-CAM '{model.class_names[a]}'"),
