@@ -5,10 +5,11 @@
 # Golden vectors of **every intermediate** ($A$, $\partial y^c/\partial A$, $\alpha$, $L$,
 # $L_{\text{norm}}$, heatmap, colours, overlay) do: the first stage that differs names the bug.
 # Here the "other implementation" is a hand-written one with a hidden convention difference,
-# and the exercise checker (`numpy-gradcam check`) tests the lessons' reference solutions.
+# and the exercise checker (`numpy-gradcam check`) finds the same difference in a student's file.
 
 # %%
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +17,14 @@ import numpy as np
 import numpy_gradcam as ng
 from numpy_gradcam.cam.upsampling import upsample
 from numpy_gradcam.figures import panels
-from numpy_gradcam.lessons import figure_dir, save
+from numpy_gradcam.lessons import save
 from numpy_gradcam.verification.checker import check_file
 
 model = ng.load_model("tinycnn-gap")
 images, labels, _ = ng.datasets.make_shapes(2, seed=12)
 golden = ng.explain(model, images, target=list(labels)).arrays()
-golden_path = figure_dir() / "16_golden.npz"
+workdir = Path(tempfile.mkdtemp(prefix="lesson16-"))  # golden vectors are files: write them there
+golden_path = workdir / "16_golden.npz"
 np.savez(golden_path, **golden)
 print("golden vectors:", {k: v.shape for k, v in golden.items() if v.ndim > 1})
 
@@ -54,20 +56,44 @@ save(panels([(stored["heatmap"][0], "golden heatmap"), (theirs["heatmap"][0], "t
             title="Lesson 16: the first stage that differs is the upsampling"), "16_verify")
 
 # %% [markdown]
-# The checker runs the same idea over *random* inputs with Hypothesis, for each exercise.
+# The checker runs the same idea over *random* inputs with Hypothesis, one exercise at a time, in
+# a separate process. Here is a student's file with the same two steps: its `normalize` is right,
+# its `upsample_bilinear` samples with the corner-aligned convention.
 
 # %%
-solutions = Path(__file__).resolve().parent / "solutions" / "gradcam_solutions.py" \
-    if "__file__" in globals() else Path("solutions/gradcam_solutions.py")
-report = check_file(solutions, only=["gradcam", "upsample_bilinear"], max_examples=25)
+student = workdir / "student.py"
+student.write_text('''import numpy as np
+
+
+def normalize(L):
+    """(L - min L) / (max L - min L) per map: (N, h, w); a constant map gives zeros."""
+    lo = L.min(axis=(1, 2), keepdims=True)
+    span = L.max(axis=(1, 2), keepdims=True) - lo
+    return np.where(span > 1e-8, (L - lo) / np.where(span > 1e-8, span, 1.0), 0.0)
+
+
+def upsample_bilinear(L, size):
+    """(N, h, w) -> (N, H, W), sampling output pixel o at o (n_in - 1) / (n_out - 1)."""
+    def matrix(n_in, n_out):
+        src = np.arange(n_out) * (n_in - 1) / max(n_out - 1, 1)
+        i0 = np.minimum(np.floor(src).astype(int), n_in - 1)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        M = np.zeros((n_out, n_in))
+        np.add.at(M, (np.arange(n_out), i0), 1 - (src - i0))
+        np.add.at(M, (np.arange(n_out), i1), src - i0)
+        return M
+    return matrix(L.shape[1], size[0]) @ L @ matrix(L.shape[2], size[1]).T
+''')
+report = check_file(student, only=["normalize", "upsample_bilinear"], max_examples=25)
 print(report.text())
 sys.stdout.flush()
+status = {f.name: f.status for f in report.functions}
 
 # %% [markdown]
 # **Check.** Everything up to $L_{\text{norm}}$ agrees; the first difference is the upsampling
-# (the corner convention); the reference solutions pass the checker.
+# (the corner convention); the checker passes the student's `normalize` and fails the upsampling.
 
 # %%
 assert first_difference == "heatmap", f"the first differing stage is {first_difference}"
-assert report.exit_code == 0, "the reference solutions must pass the checker"
+assert status == {"normalize": "pass", "upsample_bilinear": "fail"}, f"the checker says {status}"
 print("lesson 16 passed")
