@@ -6,26 +6,33 @@ stage *matches* when
 
     max |theirs − reference| <= RTOL · max |reference| + ATOL        (RTOL = 1e-5, ATOL = 1e-12)
 
-(loose enough for a float32 implementation; ``targets`` must be equal). The report gives, per
-stage, the max absolute error and the max relative error (the max absolute error divided by the
-stage's largest reference magnitude), and the first stage, in pipeline order, that diverges.
+(relative to each stage's own scale, loose enough for a float32 implementation; ``targets`` must
+be equal). The report gives, per stage, the max absolute error and the max relative error (the
+max absolute error divided by the stage's largest reference magnitude), and the first stage, in
+pipeline order, that diverges. A stage that differs but is a constant multiple ``r`` of the
+reference has its measured ratio reported (``StageError.ratio``); a stage of values in [0, 1]
+given with values above 1 gets a hint (``/ 255`` when that makes it match).
 
 When a stage diverges, the reference is recomputed under each entry of the catalogue of known
 mistakes (:mod:`numpy_gradcam.verification.mistakes`), and the entries whose stages match every
-stage the user gave, by the same rule, are the diagnosis. An entry marked ``scale_only``
-(gradient-sum) matches ``weights`` and ``cam`` up to one constant positive factor other than 1.
+stage the user gave, by the same rule, are the diagnosis. Scale mistakes are recomputed like the
+others, so each is named only at its own ratio: ``gradient-sum`` at ``Z = h·w``,
+``repeated-backward`` at 2; any other constant ratio is reported, not named.
 
 **Presets.** ``preset=`` compares with the case rendered under another library's conventions
-(:mod:`numpy_gradcam.cam.presets`): "is my pytorch-grad-cam pipeline right?". The mistakes of the
-catalogue are departures from the paper, so they are tried only against ``preset="paper"``; with
-any preset, the *other* presets are tried too, and one whose stages match every stage given is
-named in the diagnosis as ``preset:NAME`` ("your numbers follow Captum's conventions").
+(:mod:`numpy_gradcam.cam.presets`): "is my pytorch-grad-cam pipeline right?". The catalogue is
+tried under that preset too (its mistakes before the map ``L`` under every preset; its rendering
+mistakes where the preset's library allows them, e.g. pytorch-grad-cam's ``use_rgb=False``), and
+the *other* presets are tried: one whose stages match every stage given is named in the
+diagnosis as ``preset:NAME`` ("your numbers follow Captum's conventions"), and the report
+suggests re-running with ``--preset NAME``.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import textwrap
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -39,26 +46,45 @@ RTOL = 1e-5
 ATOL = 1e-12
 #: Stages at the input size: a heatmap resized to (W, H) gives them H and W swapped.
 _IMAGE_SIZED = ("heatmap", "colored", "overlay")
+#: Stages whose values lie in [0, 1]: values above 1 there are a 0–255 array, most likely.
+_UNIT_STAGES = ("image", "probabilities", "cam_normalized", "heatmap", "colored", "overlay")
+#: Stages before Grad-CAM: a difference there is the model, its weights or its input.
+_MODEL_STAGES = ("image", "logits", "probabilities")
+#: Where the catalogue is described, for a message that cannot list it in full.
+CATALOGUE_PAGE = "docs/verification.md, section 'The catalogue'"
 
 
 @dataclass
 class StageError:
-    """One stage's comparison. ``max_abs``/``max_rel`` are None when the shapes differ."""
+    """One stage's comparison. ``max_abs``/``max_rel`` are None when the shapes differ;
+    ``ratio`` is the measured constant ``r`` when the stage differs but equals ``r ×`` the
+    reference (None otherwise); ``hint`` a suggestion in words (e.g. divide by 255)."""
 
     max_abs: float | None
     max_rel: float | None
     matches: bool
     note: str = ""
+    ratio: float | None = None
+    hint: str = ""
 
 
 @dataclass
 class Report:
-    """The result of :func:`verify`: per-stage errors, the first divergence, the diagnosis."""
+    """The result of :func:`verify`: per-stage errors, the first divergence, the diagnosis.
+
+    ``diagnosis``: names of catalogue entries (and ``preset:NAME``) that explain the difference;
+    ``details``: for some of them the case's specifics (``"conv4 instead of relu4"``, ``"ratio
+    Z = h·w = 8·8 = 64"``); ``tried``: the names tried, under ``preset``.
+    """
 
     case: str
     stages: dict[str, StageError]
     first_divergence: str | None
     diagnosis: list[str] = field(default_factory=list)
+    details: dict[str, str] = field(default_factory=dict)
+    tried: list[str] = field(default_factory=list)
+    preset: str = "paper"
+    model: str = ""
 
     @property
     def matches(self) -> bool:
@@ -66,14 +92,17 @@ class Report:
 
     def as_dict(self) -> dict:
         return {
-            "case": self.case, "matches": self.matches, "first_divergence": self.first_divergence,
+            "case": self.case, "preset": self.preset, "matches": self.matches,
+            "first_divergence": self.first_divergence,
             "stages": {name: vars(error) for name, error in self.stages.items()},
-            "diagnosis": list(self.diagnosis), "rtol": RTOL, "atol": ATOL,
+            "diagnosis": list(self.diagnosis), "details": dict(self.details),
+            "tried": list(self.tried), "rtol": RTOL, "atol": ATOL,
         }
 
     def text(self) -> str:
-        lines = [f"verify against case {self.case!r} (a stage matches when max abs error <= "
-                 f"{RTOL:g} x its largest reference magnitude)",
+        lines = [f"verify against case {self.case!r}"
+                 f"{'' if self.preset == 'paper' else f' under preset {self.preset!r}'} (a stage "
+                 f"matches when max abs error <= {RTOL:g} x its largest reference magnitude)",
                  f"  {'stage':<15} {'max abs err':>12} {'max rel err':>12}"]
         for name, error in self.stages.items():
             numbers = ("" if error.max_abs is None
@@ -81,17 +110,47 @@ class Report:
             verdict = "ok" if error.matches else "DIFFERS"
             note = f" ({error.note})" if error.note else ""
             lines.append(f"  {name:<15} {numbers:>25}  {verdict}{note}")
+        lines += [f"hint: {name}: {error.hint}" for name, error in self.stages.items()
+                  if error.hint]
         if self.matches:
             lines.append("MATCH: every stage given agrees with the reference")
             return "\n".join(lines)
         lines.append(f"MISMATCH: the first stage that diverges is {self.first_divergence!r}")
         if self.diagnosis:
             lines.append("diagnosis: the difference is explained by")
-            lines += [f"  {name}: {_describe(name)}" for name in self.diagnosis]
+            lines += [f"  {self._named(name)}: {_describe(name)}" for name in self.diagnosis]
+            lines += [f"re-run with --preset {name.removeprefix(PRESET_PREFIX)} to compare with "
+                      f"that library's conventions stage by stage"
+                      for name in self.diagnosis if name.startswith(PRESET_PREFIX)]
         else:
-            lines.append(f"diagnosis: no single mistake of the catalogue explains it; start at "
-                         f"stage {self.first_divergence!r}")
+            lines += self._unexplained()
         return "\n".join(lines)
+
+    def _named(self, name: str) -> str:
+        detail = self.details.get(name)
+        convention = (not name.startswith(PRESET_PREFIX) and mistakes.MISTAKES[name].convention)
+        words = [w for w in (detail, "a convention, not a bug" if convention else "") if w]
+        return f"{name} ({'; '.join(words)})" if words else name
+
+    def _unexplained(self) -> list[str]:
+        lines = [f"diagnosis: no single mistake of the catalogue explains it; start at stage "
+                 f"{self.first_divergence!r}"]
+        scaled = {name: error.ratio for name, error in self.stages.items()
+                  if error.ratio is not None and name in ("gradients", "weights", "cam")}
+        if scaled:
+            ratios = ", ".join(f"{name} {ratio:.6g}" for name, ratio in scaled.items())
+            lines.append(f"  a constant ratio to the reference ({ratios}): a scale mistake "
+                         f"(gradient-sum gives Z = h·w, repeated-backward 2)")
+        if self.first_divergence in _MODEL_STAGES:
+            lines.append(f"  the difference starts before Grad-CAM: check the model's weights "
+                         f"(the case's model-{self.model}.npz), the preprocessing (the case's "
+                         f"image as given: RGB, NCHW, in [0, 1], no further normalisation) and "
+                         f"evaluation mode (model.eval(): BatchNorm's running statistics)")
+        tried = ", ".join(self.tried)
+        lines.append(textwrap.fill(
+            f"tried, under preset {self.preset!r} ({CATALOGUE_PAGE} describes each): {tried}",
+            width=100, initial_indent="  ", subsequent_indent="    "))
+        return lines
 
 
 #: A diagnosis entry that names a preset rather than a mistake.
@@ -107,6 +166,15 @@ def _describe(entry: str) -> str:
 
 def _swapped(shape: tuple[int, ...]) -> tuple[int, ...]:
     return (*shape[:-2], shape[-1], shape[-2])
+
+
+def _shape_error(stage: str, value: np.ndarray, ref: np.ndarray) -> str:
+    message = f"stage {stage!r} must have shape {ref.shape} for this case, got {value.shape}"
+    if stage == "weights" and value.ndim == 3 and value.shape[0] == ref.shape[0]:
+        message += (" (weights of the map's shape (N, h, w) are a mean over the channel axis "
+                    "instead of the spatial axes, the catalogue's channel-mean: leave weights "
+                    "out to have it diagnosed)")
+    return message
 
 
 def _check_theirs(theirs: dict, expected: dict[str, np.ndarray | None], preset: str
@@ -133,8 +201,7 @@ def _check_theirs(theirs: dict, expected: dict[str, np.ndarray | None], preset: 
         swapped = (stage in _IMAGE_SIZED and ref.shape[-1] != ref.shape[-2]
                    and value.shape == _swapped(ref.shape))
         if value.shape != ref.shape and not swapped:
-            raise ValueError(f"stage {stage!r} must have shape {ref.shape} for this case, "
-                             f"got {value.shape}")
+            raise ValueError(_shape_error(stage, value, ref))
         if not np.isfinite(value).all():
             bad = int((~np.isfinite(value)).sum())
             raise ValueError(f"stage {stage!r} holds {bad} NaN or Inf value(s)")
@@ -145,8 +212,38 @@ def _check_theirs(theirs: dict, expected: dict[str, np.ndarray | None], preset: 
     return checked
 
 
-def _compare(stage: str, value: np.ndarray, ref: np.ndarray, scale_free: bool = False
-             ) -> StageError:
+def _within(max_abs: float, scale: float) -> bool:
+    """The tolerance rule, relative to the stage's scale ``max |reference|``."""
+    return max_abs <= RTOL * scale + ATOL
+
+
+def _ratio(value: np.ndarray, ref: np.ndarray) -> float | None:
+    """``r`` when ``value`` is ``r ×`` ``ref`` within the tolerance, ``r > 0`` and ``r`` is not 1
+    (a ratio of 1 is a match, not a scale mistake; a negative one a sign); else None."""
+    r = float((value * ref).sum() / max((ref * ref).sum(), np.finfo(float).tiny))
+    if r <= 0 or abs(r - 1) <= RTOL:
+        return None
+    scale = float(np.abs(r * ref).max(initial=0.0))
+    return r if _within(float(np.abs(value - r * ref).max(initial=0.0)), scale) else None
+
+
+def _unit_hint(stage: str, value: np.ndarray, ref: np.ndarray) -> str:
+    """A hint for values above 1 in a stage of values in [0, 1]: a 0–255 array."""
+    top = float(value.max(initial=0.0))
+    if stage not in _UNIT_STAGES or top <= 1 + RTOL:
+        return ""
+    scaled = compare_stage(stage, value / 255.0, ref)
+    verdict = ("divided by 255 it matches" if scaled.matches
+               else f"divided by 255 its max abs error is {scaled.max_abs:.3g}")
+    return (f"values up to {top:.6g} where the reference lies in [0, 1]: a 0–255 (uint8) array? "
+            f"{verdict}")
+
+
+def compare_stage(stage: str, value: np.ndarray, ref: np.ndarray) -> StageError:
+    """Compare one stage with its reference by the tolerance rule (see the module docstring).
+
+    ``value`` and ``ref`` are arrays; a shape mismatch does not match (``max_abs`` None).
+    """
     if value.shape != ref.shape:
         return StageError(None, None, False, f"shape {value.shape}, expected {ref.shape}")
     if stage == "targets":
@@ -155,60 +252,64 @@ def _compare(stage: str, value: np.ndarray, ref: np.ndarray, scale_free: bool = 
         return StageError(diff, diff, same)
     ref = ref.astype(np.float64)
     value = value.astype(np.float64)
-    note = ""
-    if scale_free:
-        ratio = float((value * ref).sum() / max((ref * ref).sum(), np.finfo(float).tiny))
-        ref = ratio * ref
-        note = f"ratio {ratio:.6g}"
     scale = float(np.abs(ref).max(initial=0.0))
     max_abs = float(np.abs(value - ref).max(initial=0.0))
-    matches = max_abs <= RTOL * scale + ATOL
-    if scale_free and (ratio <= 0 or abs(ratio - 1) <= RTOL):
-        matches = False                          # a ratio of 1 is no scale mistake, < 0 a sign
-    return StageError(max_abs, max_abs / max(scale, np.finfo(float).tiny), matches, note)
+    error = StageError(max_abs, max_abs / max(scale, np.finfo(float).tiny),
+                       _within(max_abs, scale))
+    if not error.matches:
+        error.ratio = _ratio(value, ref)
+        error.note = "" if error.ratio is None else f"{error.ratio:.6g} x the reference"
+        error.hint = _unit_hint(stage, value, ref)
+    return error
 
 
-def _explains(theirs: dict, recomputed: dict, expected: dict, errors: dict[str, StageError],
-              scale_only: bool = False) -> bool:
-    """Do the ``recomputed`` stages (of a mistake or a preset) give every stage the user gave?
-    ``scale_only``: ``weights`` and ``cam`` need to match only up to a constant factor."""
+def _explains(theirs: dict, recomputed: dict, errors: dict[str, StageError]) -> bool:
+    """Do the ``recomputed`` stages (of a mistake or a preset) give every stage the user gave?"""
     for stage, value in theirs.items():
         stage_value = recomputed.get(stage)
         if stage_value is None:
             if not errors[stage].matches:
                 return False                                 # it cannot explain that stage
             continue
-        scale_free = scale_only and stage in ("weights", "cam")
-        if scale_free:
-            stage_value = expected[stage]                    # any constant times the reference
-        if not _compare(stage, value, stage_value, scale_free).matches:
+        if not compare_stage(stage, value, stage_value).matches:
             return False
     return True
 
 
-def _reference_conventions(options: dict) -> mistakes.Conventions:
-    return mistakes.Conventions(
-        score=options["score"], sign=-1 if options["counterfactual"] else 1,
-        upsample=options["upsample"], align_corners=options["align_corners"])
+def _reference_conventions(options: dict, preset: str) -> mistakes.Conventions:
+    base = mistakes.Conventions(score=options["score"], relu=options["relu"],
+                                sign=-1 if options["counterfactual"] else 1)
+    if preset != "paper":
+        return base                                          # the preset renders: its own
+    return replace(base, upsample=options["upsample"], align_corners=options["align_corners"])
 
 
 def _diagnose(model, expected: dict, options: dict, theirs: dict[str, np.ndarray],
-              errors: dict[str, StageError]) -> list[str]:
-    """The names of the catalogue's mistakes that reproduce ``theirs`` (the case's reference
-    is ``expected``, computed with ``options``)."""
-    base = _reference_conventions(options)
+              errors: dict[str, StageError], preset: str) -> tuple[list[str], dict, list[str]]:
+    """``(names, details, tried)``: the catalogue's mistakes that reproduce ``theirs`` (the
+    case's reference is ``expected``, computed with ``options`` under ``preset``), their
+    details, and the names of the mistakes tried."""
+    base = _reference_conventions(options, preset)
     passes = mistakes.Passes(model, expected["image"], expected["targets"])
-    found = []
+    rendering = ({"cmap": options["cmap"], "alpha": options["alpha"], "eps": options["eps"]}
+                 if preset == "paper" else {})
+    found, details, tried = [], {}, []
     for mistake in mistakes.CATALOGUE:
-        conventions = mistake.conventions(base)
-        if conventions.upsample == "nearest" and conventions.align_corners:
-            continue                                         # not a defined resize
-        recomputed = mistakes.stages(model, expected["image"], expected["targets"], conventions,
-                                     cmap=options["cmap"], alpha=options["alpha"],
-                                     eps=options["eps"], passes=passes)
-        if _explains(theirs, recomputed, expected, errors, mistake.scale_only):
-            found.append(mistake.name)
-    return found
+        variants = [(conventions, detail) for conventions, detail in
+                    mistake.variants(base, passes)
+                    if conventions != base and mistakes.can_render(conventions, preset)]
+        if variants:
+            tried.append(mistake.name)
+        for conventions, detail in variants:
+            recomputed = mistakes.stages(model, expected["image"], expected["targets"],
+                                         conventions, preset=preset, passes=passes, **rendering)
+            if _explains(theirs, recomputed, errors):
+                if mistake.name not in found:
+                    found.append(mistake.name)
+                if detail:
+                    details[mistake.name] = "; ".join(filter(None, [details.get(mistake.name),
+                                                                    detail]))
+    return found, details, tried
 
 
 def _matching_presets(case, model, theirs: dict, errors: dict[str, StageError],
@@ -219,7 +320,7 @@ def _matching_presets(case, model, theirs: dict, errors: dict[str, StageError],
         if name == preset:
             continue
         recomputed, _ = reference(case, model, name)
-        if _explains(theirs, recomputed, recomputed, errors):
+        if _explains(theirs, recomputed, errors):
             found.append(PRESET_PREFIX + name)
     return found
 
@@ -240,9 +341,10 @@ def verify(theirs, case: str, preset: str = "paper") -> Report:
     Returns
     -------
     Report
-        ``.matches``, ``.first_divergence``, ``.stages`` (per-stage errors), ``.diagnosis``
-        (the names of the mistakes — or ``preset:NAME`` of the presets — that explain the
-        difference), ``.text()``, ``.as_dict()``.
+        ``.matches``, ``.first_divergence``, ``.stages`` (per-stage errors, with the measured
+        ratio of a scaled stage and hints), ``.diagnosis`` (the names of the mistakes — or
+        ``preset:NAME`` of the presets — that explain the difference), ``.details`` (the
+        case's specifics of a diagnosis), ``.tried``, ``.text()``, ``.as_dict()``.
 
     Raises
     ------
@@ -262,11 +364,13 @@ def verify(theirs, case: str, preset: str = "paper") -> Report:
     model = load_model(case.model)
     expected, options = reference(case, model, preset)
     theirs = _check_theirs(theirs, expected, preset)
-    errors = {stage: _compare(stage, value, expected[stage]) for stage, value in theirs.items()}
+    errors = {stage: compare_stage(stage, value, expected[stage])
+              for stage, value in theirs.items()}
     first = next((stage for stage, error in errors.items() if not error.matches), None)
-    diagnosis = []
+    report = Report(case.name, errors, first, preset=preset, model=case.model)
     if first is not None:
-        if preset == "paper":
-            diagnosis = _diagnose(model, expected, options, theirs, errors)
-        diagnosis += _matching_presets(case, model, theirs, errors, preset)
-    return Report(case.name, errors, first, diagnosis)
+        report.diagnosis, report.details, report.tried = _diagnose(
+            model, expected, options, theirs, errors, preset)
+        report.diagnosis += _matching_presets(case, model, theirs, errors, preset)
+        report.tried += [PRESET_PREFIX + name for name in PRESETS if name != preset]
+    return report

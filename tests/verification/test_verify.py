@@ -3,6 +3,7 @@ Grad-CAM written here by hand (NumPy from the case's activations and the model's
 through ``mistakes.py`` or the step modules), is named, and named alone; bad input is refused
 with a message that names the problem."""
 
+import copy
 import json
 
 import matplotlib
@@ -81,10 +82,30 @@ def jet(heatmap):
     return np.moveaxis(matplotlib.colormaps["jet"](heatmap)[..., :3], -1, 1)  # (N, 3, H, W)
 
 
+def hand_layer_gradients(model, trace, dy_dA, layer):
+    """``(A, dy_dA)`` at ``layer`` from ``dy_dA`` at relu4: by hand back through relu4 and
+    bn4 (evaluation mode: the per-channel scale γ/√(var + ε)); pool3 through the engine's own
+    backward of conv4 (the torch hooks of test_catalogue_torch.py check it independently)."""
+    if layer == "relu4":
+        return trace.outputs["relu4"], dy_dA
+    dbn4 = dy_dA * (trace.outputs["bn4"] > 0)                           # back through relu4
+    if layer == "bn4":
+        return trace.outputs["bn4"], dbn4
+    state = model.state_dict()
+    s = state["bn4.weight"] / np.sqrt(state["bn4.running_var"] + 1e-5)  # (K,)
+    dconv4 = dbn4 * s[:, None, None]
+    if layer == "conv4":
+        return trace.outputs["conv4"], dconv4
+    return trace.outputs["pool3"], model["conv4"].backward_input(dconv4,
+                                                                 trace.caches["conv4"])
+
+
 def hand_gradcam(case, *, score="logit", layer="relu4", flip_sign=False, relu=True,
                  relu_weights=False, transform=None, pool="mean", batch_mean=False,
                  normalize_first=True, mode="bilinear", align_corners=False, swap=False,
-                 bgr_input=False, bgr_colormap=False, quantize=None, dtype=np.float64):
+                 bgr_input=False, bgr_colormap=False, quantize=None, dtype=np.float64,
+                 extra_target=None, gradient_scale=1, channel_mean=False, train_mode=False,
+                 normalize="min-max"):
     """Grad-CAM of ``case`` by hand, with the named mistakes; returns the stages it makes."""
     golden = ref(case)
     model = load_model("tinycnn-fc" if case.startswith("fc") else "tinycnn-gap")
@@ -92,13 +113,16 @@ def hand_gradcam(case, *, score="logit", layer="relu4", flip_sign=False, relu=Tr
     counterfactual = case == "gap-counterfactual"
     if bgr_input:
         image = image[:, ::-1].copy()
-    trace = model.trace(image)
+    if train_mode:                                  # a copy: training mode updates its buffers
+        trace = copy.deepcopy(model).trace(image, train=True)
+    else:
+        trace = model.trace(image)
     logits = trace.logits
-    A = trace.outputs["relu4"]
-    dy_dA = hand_gradients(model, A, hand_seed(logits, targets, score))
-    if layer == "bn4":
-        A = trace.outputs["bn4"]
-        dy_dA = dy_dA * (A > 0)                                         # back through relu4
+    dy = hand_seed(logits, targets, score)
+    if extra_target is not None:                    # A.grad not zeroed after that class
+        dy = dy + hand_seed(logits, np.full_like(targets, extra_target), score)
+    dy_dA = gradient_scale * hand_gradients(model, trace.outputs["relu4"], dy)
+    A, dy_dA = hand_layer_gradients(model, trace, dy_dA, layer)
     if counterfactual != flip_sign:
         dy_dA = -dy_dA
     A, dy_dA = A.astype(dtype), dy_dA.astype(dtype)
@@ -110,17 +134,22 @@ def hand_gradcam(case, *, score="logit", layer="relu4", flip_sign=False, relu=Tr
     if relu_weights:
         alpha = np.maximum(alpha, 0)
     L = np.einsum("nk,nkij->nij", alpha, A)
+    if channel_mean:                                # one weight per position (N, h, w)
+        L = np.einsum("nij,nkij->nij", dy_dA.mean(axis=1), A)
     if relu:
         L = np.maximum(L, 0)
     H, W = image.shape[2:]
     size = (W, H) if swap else (H, W)
     stages = {"image": image, "logits": logits, "targets": targets, "activations": A,
               "gradients": dy_dA, "weights": alpha, "cam": L}
+    if channel_mean:
+        del stages["weights"]                       # (N, h, w): not the case's weights
+    norm = minmax if normalize == "min-max" else (lambda m: m / m.max(axis=(1, 2), keepdims=True))
     if normalize_first:
-        stages["cam_normalized"] = minmax(L)
+        stages["cam_normalized"] = norm(L)
         heatmap = resize(stages["cam_normalized"], size, mode, align_corners)
     else:
-        heatmap = minmax(resize(L, size, mode, align_corners))
+        heatmap = norm(resize(L, size, mode, align_corners))
     if quantize:
         heatmap = getattr(np, quantize)(heatmap * 255) / 255
     colored = jet(np.clip(heatmap, 0, 1))
@@ -153,11 +182,27 @@ INJECTED = {
     "uint8-rounding": ("gap-predicted", {"quantize": "round"}),
     "wrong-layer": ("gap-predicted", {"layer": "bn4"}),
     "counterfactual-sign": ("gap-counterfactual", {"flip_sign": True}),
+    "repeated-backward": ("gap-predicted", {"gradient_scale": 2}),
+    "accumulated-gradients": ("gap-other-class", {"extra_target": 0}),
+    "channel-mean": ("fc-predicted", {"channel_mean": True}),
+    "training-mode": ("gap-predicted", {"train_mode": True}),
+    "max-normalization": ("fc-positive-min", {"normalize": "max"}),
+    "pre-batchnorm-layer": ("gap-predicted", {"layer": "conv4"}),
+    "previous-block": ("gap-predicted", {"layer": "pool3"}),
 }
+#: Entries made with OpenCV itself, in test_catalogue_torch.py (cv2 is not used here).
+MADE_WITH_OPENCV = ("opencv-jet", "opencv-jet-bgr")
 
 
 def test_every_mistake_of_the_catalogue_is_tested():
-    assert sorted(INJECTED) == sorted(m.name for m in CATALOGUE)
+    assert sorted([*INJECTED, *MADE_WITH_OPENCV]) == sorted(m.name for m in CATALOGUE)
+
+
+def test_the_max_normalization_case_has_a_map_with_a_positive_minimum():
+    L = ref("fc-positive-min")["cam"]
+    assert L.min() / L.max() > 0.01                  # where L / max L and min-max differ
+    for case in ("gap-predicted", "fc-predicted"):
+        assert ref(case)["cam"].min() == 0           # where they are the same
 
 
 def test_the_hand_written_gradcam_is_the_reference():
@@ -222,13 +267,15 @@ def test_first_divergence_is_the_earliest_stage_in_pipeline_order():
     assert report.diagnosis == ["align-corners"]
 
 
-def test_gradient_sum_is_found_by_its_constant_ratio():
+def test_gradient_sum_is_named_at_its_ratio_z_and_the_ratio_is_printed():
     theirs = hand_gradcam("gap-predicted", pool="sum")
     report = verify({k: theirs[k] for k in ("weights", "cam", "heatmap")}, "gap-predicted")
     assert report.first_divergence == "weights"
     assert report.diagnosis == ["gradient-sum"]
-    scaled = dict(weights=theirs["weights"] * 0.5, cam=theirs["cam"] * 0.5)  # another constant
-    assert verify(scaled, "gap-predicted").diagnosis == ["gradient-sum"]
+    assert report.stages["weights"].ratio == pytest.approx(64, rel=1e-12)
+    assert report.details["gradient-sum"] == "ratio Z = h·w = 8·8 = 64"
+    assert "64 x the reference" in report.text()
+    assert "gradient-sum (ratio Z = h·w = 8·8 = 64)" in report.text()
 
 
 def test_an_unexplained_difference_has_no_diagnosis():
@@ -243,7 +290,9 @@ def test_report_as_dict_is_json():
     data = json.loads(json.dumps(report.as_dict()))
     assert data["matches"] is False and data["first_divergence"] == "heatmap"
     assert data["diagnosis"] == ["nearest-upsampling"]
-    assert set(data["stages"]["heatmap"]) == {"max_abs", "max_rel", "matches", "note"}
+    assert set(data["stages"]["heatmap"]) == {"max_abs", "max_rel", "matches", "note", "ratio",
+                                              "hint"}
+    assert data["preset"] == "paper" and "nearest-upsampling" in data["tried"]
 
 
 # ---- bad input ------------------------------------------------------------------------------
