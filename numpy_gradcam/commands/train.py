@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _validate, datasets, models, training
+from .. import _validate, datasets, memory, models, training
 from ..io import save_json, save_npz, sha256_file, write_together
 from .outputs import require_writable_folder
 
@@ -89,6 +89,11 @@ def _parse_widths(text):
     return widths
 
 
+#: Peak bytes per image while a data set is made (a float32 64×64 RGB image is 49,152 bytes; its
+#: masks and the generator's scratch about double it: 53–98 kB measured with ru_maxrss).
+BYTES_PER_IMAGE = 100_000
+
+
 def check_args(args):
     """Every argument error, before any time is spent training."""
     _validate.positive_int(args.epochs, "--epochs")
@@ -96,6 +101,8 @@ def check_args(args):
     _validate.positive_int(args.batch_size, "--batch-size")
     _validate.positive_int(args.n_heldout, "--n-heldout")
     _validate.positive_int(args.warmup, "--warmup", minimum=0)
+    memory.require(args.n_train, BYTES_PER_IMAGE, "--n-train")
+    memory.require(args.n_heldout, BYTES_PER_IMAGE, "--n-heldout")
     if args.seed < 0 or args.seed == HELDOUT_SEED:
         raise ValueError(f"--seed must be an integer >= 0 other than {HELDOUT_SEED} (the "
                          f"held-out data's seed), got {args.seed}")

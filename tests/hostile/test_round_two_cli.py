@@ -127,3 +127,37 @@ def test_explain_into_a_closed_pipe_exits_0(inputs, scene):
     assert child.wait(timeout=120) == 0, err.decode()
     assert Path(out).is_file()
     assert b"Traceback" not in err and b"Exception ignored" not in err
+
+
+# --------------------------------------------------------------------------------------------
+# Memory: a size that cannot fit is refused before anything is allocated (issue 18, item 1)
+
+@pytest.mark.parametrize("option", ["--n-train", "--n-heldout"])
+def test_train_refuses_a_data_set_that_cannot_fit(capsys, tmp_path, monkeypatch, option):
+    """``--n-train 100000000`` grew until the kernel killed it (10 TB of images)."""
+    monkeypatch.setattr(train_command, "training_data", _no_work)
+    args = {"--n-train": "64", "--n-heldout": "8", option: "100000000"}
+    code, _, err = run_cli(capsys, "train", "--model", "tinycnn-gap", "--epochs", "1",
+                           "--out", tmp_path / "m.npz", *[w for kv in args.items() for w in kv])
+    assert_user_error(code, err, rf"{option} 100,000,000 needs about 10 TB of memory for its "
+                                 r"images \(100,000 bytes each\), above this machine's budget")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_memory_budget_is_half_of_the_address_space_limit():
+    """Under ``ulimit -v`` the budget is half of that limit (not of the machine's memory), and
+    the most that fit is said exactly."""
+    code = ("import resource\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
+            "from numpy_gradcam import memory\n"
+            "print(memory.budget())\n"
+            "try:\n"
+            "    memory.require(16107, 100_000, '--n')\n"
+            "except ValueError as e:\n"
+            "    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    budget, message = done.stdout.splitlines()
+    assert int(budget) == 3 << 29                                    # 1.5 GiB
+    assert message.endswith(f"budget of 1.61 GB (half of its memory): at most "
+                            f"{(3 << 29) // 100_000:,} fit"), message
