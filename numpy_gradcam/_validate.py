@@ -28,10 +28,15 @@ def float_array(x, name: str, ndim: int | Sequence[int] | None = None,
                 finite: bool = True) -> np.ndarray:
     """Return ``x`` as a float32/float64 array, checked.
 
-    float32 and float64 are kept as they are; anything else that is not a real floating
-    array (integers, booleans, complex, objects) is refused rather than silently cast, since a
-    uint8 image in [0, 255] passed where [0, 1] floats are expected is the most common mistake.
+    float32 and float64 are kept as they are (in the other byte order, swapped to the machine's:
+    the same values); a masked array is refused (its mask would be ignored); anything else that
+    is not a real floating array (integers, booleans, complex, objects) is refused rather than
+    silently cast, since a uint8 image in [0, 255] passed where [0, 1] floats are expected is the
+    most common mistake.
     """
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a masked array: its mask would be ignored; fill the masked "
+                        f"values first, e.g. {name}.filled(0.0)")
     if not isinstance(x, np.ndarray):
         if isinstance(x, (list, tuple)):
             try:
@@ -43,6 +48,8 @@ def float_array(x, name: str, ndim: int | Sequence[int] | None = None,
                 x = x.astype(np.float64)
         else:
             raise TypeError(f"{name} must be a NumPy array, got {describe(x)}")
+    if x.dtype.kind == "f" and not x.dtype.isnative:
+        x = x.astype(x.dtype.newbyteorder("="))          # big-endian: a byte swap, same values
     if x.dtype not in FLOAT_DTYPES:
         raise TypeError(
             f"{name} must have dtype float32 or float64, got {x.dtype}"
@@ -57,6 +64,25 @@ def float_array(x, name: str, ndim: int | Sequence[int] | None = None,
         bad = int((~np.isfinite(x)).sum())
         raise ValueError(f"{name} must be finite, got {bad} NaN or Inf value(s) in shape {x.shape}")
     return x
+
+
+def number_text(value, low: float = 0.0, high: float = 1.0) -> str:
+    """``value`` with three significant digits, or as many more as it takes to stay on its side
+    of ``low`` and ``high``: ``1.0000001`` prints as ``1.0000001``, not as ``1`` (an error
+    "values in [0, 1]" for an image refused for leaving [0, 1] would puzzle)."""
+    value = float(value)
+    for digits in range(3, 18):
+        text = f"{value:.{digits}g}"
+        shown = float(text)
+        if (shown < low) == (value < low) and (shown > high) == (value > high):
+            return text
+    return repr(value)
+
+
+def value_range(x: np.ndarray, low: float = 0.0, high: float = 1.0) -> str:
+    """``"[min, max]"`` of a non-empty array, each as :func:`number_text` (against the accepted
+    range ``[low, high]``)."""
+    return f"[{number_text(x.min(), low, high)}, {number_text(x.max(), low, high)}]"
 
 
 def images(x, name: str = "x", channels: int | None = None) -> tuple[np.ndarray, bool]:

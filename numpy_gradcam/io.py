@@ -640,7 +640,8 @@ def _image_to_uint8(image, name: str = "image") -> np.ndarray:
         raise ValueError(f"{name} must have a non-empty height and width, got shape {image.shape}")
     low, high = float(image.min()), float(image.max())
     if low < 0.0 or high > 1.0:
-        raise ValueError(f"{name} must hold values in [0, 1], got values in [{low:g}, {high:g}] "
+        raise ValueError(f"{name} must hold values in [0, 1], got values in "
+                         f"{_validate.value_range(image)} "
                          "(clip it with np.clip(image, 0, 1) if that is what you mean)")
     u8 = np.round(image * 255.0).astype(np.uint8)  # round (half to even), never truncate
     if u8.ndim == 3:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numpy_gradcam._validate import float_array, fraction
+from numpy_gradcam._validate import float_array, fraction, value_range
 
 
 def _rgb_in_unit_range(x, name: str) -> np.ndarray:
@@ -37,7 +37,7 @@ def _rgb_in_unit_range(x, name: str) -> np.ndarray:
         )
     if x.size and (x.min() < 0 or x.max() > 1):
         raise ValueError(
-            f"{name} must have values in [0, 1], got values in [{x.min():.6g}, {x.max():.6g}]"
+            f"{name} must have values in [0, 1], got values in {value_range(x)}"
             + (" (divide a 0-255 image by 255)" if x.max() > 1.5 else "")
         )
     return x

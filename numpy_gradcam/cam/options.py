@@ -134,7 +134,7 @@ def _images(model: Module, x) -> tuple[np.ndarray, bool]:
         raise ValueError(f"x must be RGB (3 channels) to be overlaid, got shape {x4.shape}")
     if x4.min() < 0 or x4.max() > 1:
         raise ValueError(f"x must hold images in [0, 1], got values in "
-                         f"[{x4.min():.3g}, {x4.max():.3g}] (divide uint8 images by 255)")
+                         f"{_validate.value_range(x4)} (divide uint8 images by 255)")
     return x4, single
 
 

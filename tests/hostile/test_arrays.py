@@ -131,3 +131,38 @@ def test_an_all_negative_cam_becomes_zeros_never_nan(negative_model):
 def test_the_counterfactual_of_a_confident_class_is_finite(model, image):
     e = ng.explain(model, image, counterfactual=True)
     assert_good_explanation(e, image.shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Round two (issue 18, also noticed): decided and pinned
+
+
+def test_a_value_just_above_one_is_printed_as_it_is(model):
+    """``:g`` printed 1.0000001 as 1: "values in [..., 1]" for an image refused for being > 1."""
+    with pytest.raises(ValueError, match=r"x must hold images in \[0, 1\], got values in "
+                                         r"\[[0-9.e-]+, 1\.0000001\]"):
+        ng.explain(model, _with(1.0000001))
+    with pytest.raises(ValueError, match=r"got values in \[1\.0000001, 1\.0000001\]"):
+        ng.io.save_png("never.png", np.full((4, 4), 1.0000001))
+    with pytest.raises(ValueError, match=r"got values in \[-1e-20, "):
+        ng.cam.blending.blend(_with(-1e-20)[None], GOOD[None], 0.5)
+
+
+@pytest.mark.parametrize("dtype", [">f4", ">f8"])
+def test_a_big_endian_image_gives_the_native_images_maps(model, dtype):
+    """A byte swap changes no value: accepted (it was refused as "dtype >f8")."""
+    swapped = GOOD.astype(dtype)
+    assert not swapped.dtype.isnative
+    native = GOOD.astype(np.dtype(dtype).newbyteorder("="))
+    theirs, ours = ng.explain(model, swapped), ng.explain(model, native)
+    for name, value in ours.arrays().items():
+        assert theirs.arrays()[name].dtype == value.dtype
+        np.testing.assert_array_equal(theirs.arrays()[name], value, err_msg=name)
+    assert swapped.dtype == np.dtype(dtype), "the caller's array is left as it was"
+
+
+def test_a_masked_array_is_refused_since_its_mask_would_be_ignored(model):
+    masked = np.ma.masked_array(GOOD, mask=GOOD > 0.5)
+    with pytest.raises(TypeError, match=r"x is a masked array: its mask would be ignored; fill "
+                                        r"the masked values first, e\.g\. x\.filled\(0\.0\)"):
+        ng.explain(model, masked)
