@@ -161,3 +161,17 @@ def test_the_memory_budget_is_half_of_the_address_space_limit():
     assert int(budget) == 3 << 29                                    # 1.5 GiB
     assert message.endswith(f"budget of 1.61 GB (half of its memory): at most "
                             f"{(3 << 29) // 100_000:,} fit"), message
+
+
+def test_force_over_a_symlink_replaces_the_link_never_the_file_it_points_to(capsys, scene,
+                                                                            tmp_path):
+    """Decided (issue 18, also noticed): ``--out link --force`` replaces the link itself with
+    the new file; the file it pointed to (perhaps someone else's, elsewhere) is left alone."""
+    elsewhere = tmp_path / "elsewhere.png"
+    elsewhere.write_bytes(b"not ours")
+    link = tmp_path / "link.png"
+    link.symlink_to(elsewhere)
+    code, _, _ = run_cli(capsys, "explain", scene, "--out", link, "--force")
+    assert code == 0
+    assert not link.is_symlink() and link.read_bytes().startswith(b"\x89PNG")
+    assert elsewhere.read_bytes() == b"not ours"
