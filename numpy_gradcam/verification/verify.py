@@ -254,8 +254,8 @@ def compare_stage(stage: str, value: np.ndarray, ref: np.ndarray) -> StageError:
     value = value.astype(np.float64)
     scale = float(np.abs(ref).max(initial=0.0))
     max_abs = float(np.abs(value - ref).max(initial=0.0))
-    error = StageError(max_abs, max_abs / max(scale, np.finfo(float).tiny),
-                       _within(max_abs, scale))
+    max_rel = max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf"))
+    error = StageError(max_abs, max_rel, _within(max_abs, scale))
     if not error.matches:
         error.ratio = _ratio(value, ref)
         error.note = "" if error.ratio is None else f"{error.ratio:.6g} x the reference"
