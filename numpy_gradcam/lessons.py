@@ -96,5 +96,6 @@ def show(name: str, array, window: int = 3) -> None:
     plane = array[lead]
     peak, part = window_around_max(plane, window)
     index = ", ".join([*map(str, lead), *(f"{s.start}:{s.stop}" for s in part)])
-    print(f"  [{index}] around the largest |value| ({plane[peak]:.4g} at {list(lead + peak)}):")
+    of = f" of [{', '.join(map(str, lead))}]" if lead else ""
+    print(f"  [{index}] around the largest |value|{of} ({plane[peak]:.4g} at {list(lead + peak)}):")
     print(np.array2string(plane[part], precision=4, suppress_small=True))

@@ -19,7 +19,7 @@ def test_show_prints_the_window_around_the_largest_value_not_the_corner(capsys):
     show("L", L)
     assert capsys.readouterr().out.splitlines() == [
         "L: shape (2, 6, 6), float64, range [-2, 9]",
-        "  [0, 2:5, 3:6] around the largest |value| (-2 at [0, 3, 4]):",
+        "  [0, 2:5, 3:6] around the largest |value| of [0] (-2 at [0, 3, 4]):",
         "[[ 0.   0.   1.5]",
         " [ 0.  -2.   0. ]",
         " [ 0.   0.   0. ]]",
