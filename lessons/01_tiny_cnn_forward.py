@@ -42,7 +42,7 @@ conv1 = model["conv1"]
 w, b = conv1.params["weight"], conv1.params["bias"]
 slow, _ = conv2d_forward_loops(images[:1, :, :12, :12], w, b, (1, 1), (1, 1))
 fast, _ = conv2d_forward(images[:1, :, :12, :12], w, b, (1, 1), (1, 1))
-print("loops vs im2col, max |difference|:", np.abs(slow - fast).max())
+print(f"loops vs im2col, max |difference|: {np.abs(slow - fast).max():.1e}")
 
 # %%
 logits = model.forward(images)                          # (8, 4)

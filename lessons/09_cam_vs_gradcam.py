@@ -24,8 +24,8 @@ show("W_fc[c] / Z", W_fc[labels] / 64)
 has_cam = "cam" in METHODS
 if has_cam:
     cam = ng.explain(model, images, target=list(labels), method="cam")
-    print("max |CAM − Grad-CAM| of the normalised maps:",
-          np.abs(cam.cam_normalized - grad.cam_normalized).max())
+    print(f"max |CAM − Grad-CAM| of the normalised maps: "
+          f"{np.abs(cam.cam_normalized - grad.cam_normalized).max():.1e}")
 
 # %%
 fc_model = ng.load_model("tinycnn-fc")
