@@ -149,7 +149,7 @@ class Report:
         tried = ", ".join(self.tried)
         lines.append(textwrap.fill(
             f"tried, under preset {self.preset!r} ({CATALOGUE_PAGE} describes each): {tried}",
-            width=100, initial_indent="  ", subsequent_indent="    "))
+            width=100, initial_indent="  ", subsequent_indent="    ", break_on_hyphens=False))
         return lines
 
 
