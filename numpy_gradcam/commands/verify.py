@@ -5,8 +5,12 @@ activations, gradients, weights, cam, cam_normalized, heatmap, colored, overlay,
 case's shape (see ``numpy-gradcam vectors export`` and ``docs/verification.md``). The report
 gives each stage's max absolute and relative error and the first stage that diverges; on a
 mismatch it names the known mistakes (softmax instead of logit, a missing or misplaced ReLU, the
-corner convention, ...) that reproduce your numbers, and any library preset whose conventions do.
-With ``--preset NAME`` the reference follows that library's conventions (``explain --preset``).
+corner convention, a hook on the wrong layer, gradients not zeroed, model.eval() forgotten, ...)
+that reproduce your numbers, and any library preset whose conventions do (re-run with that
+--preset). It prints the ratio of a stage that is a constant multiple of the reference, hints
+/ 255 for a 0-255 array, and lists the mistakes it tried when none explains the difference.
+With ``--preset NAME`` the reference follows that library's conventions (``explain --preset``)
+and the catalogue is tried under them.
 
 Exit code: 0 when every stage given matches; 1 on a mismatch; 2 for a usage error (an unknown
 case, a file without stage keys, a wrong shape, NaN, pickled objects).
