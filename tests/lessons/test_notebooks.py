@@ -58,6 +58,7 @@ def executed(tmp_path_factory):
     notebook = nbformat.v4.new_notebook(cells=cells)
     with pytest.MonkeyPatch.context() as env:
         env.setenv("JUPYTER_PATH", str(jupyter))
+        env.setenv("JUPYTER_RUNTIME_DIR", str(jupyter / "runtime"))  # connection files: not $HOME
         env.delenv("NUMPY_GRADCAM_FIGURES", raising=False)  # figures inline, as in a course's
         nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name=KERNEL,
                                 allow_errors=True,  # every lesson runs: failures are per lesson
