@@ -10,6 +10,8 @@ double the time. The kernel is this interpreter, declared in a kernelspec of the
 import base64
 import json
 import re
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -94,3 +96,12 @@ def test_lesson_runs_as_a_notebook_with_inline_figures(lesson, executed):
 
 def test_notebooks_write_nothing_in_the_folder_they_run_in(executed):
     assert not list(executed[1].iterdir())
+
+
+@pytest.mark.parametrize("path", ["lessons/07_normalize_and_upsample.ipynb",
+                                  "lessons/.ipynb_checkpoints/07_normalize_and_upsample.ipynb"])
+def test_built_notebooks_are_git_ignored(path):
+    root = LESSONS[0].parents[1]
+    if shutil.which("git") is None or not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    assert subprocess.run(["git", "check-ignore", "-q", path], cwd=root).returncode == 0
