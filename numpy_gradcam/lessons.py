@@ -18,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .io import save_figure
+
 #: Resolution of the written and displayed figures.
 DPI = 80
-#: Where figures go when ``$NUMPY_GRADCAM_FIGURES`` is set.
+#: The environment variable that names the folder figures are written to.
 FIGURES_VARIABLE = "NUMPY_GRADCAM_FIGURES"
 
 
@@ -35,8 +37,8 @@ def figure_dir() -> Path | None:
     """The folder figures are written to, created if needed; None in a notebook without one set.
 
     ``$NUMPY_GRADCAM_FIGURES`` when set; else, for a script, ``figures/`` beside the script
-    that runs (``lessons/figures/`` for a lesson), or beside the current folder when the code
-    comes from no file (``python -c``, a terminal session).
+    that runs (``lessons/figures/`` for a lesson), or ``figures/`` in the current folder when
+    the code comes from no file (``python -c``, a terminal session).
     """
     folder = os.environ.get(FIGURES_VARIABLE)
     if not folder:
@@ -53,7 +55,8 @@ def save(fig, name: str) -> None:
     """Show ``fig`` (a matplotlib Figure) inline in a notebook; write ``<name>.png`` as a script.
 
     Returns None, so a notebook cell that ends with ``save(...)`` shows the picture and nothing
-    else. When a file is written, its path is printed.
+    else. A file is written atomically, replacing the lesson's figure of an earlier run, and
+    its path printed.
     """
     if in_notebook():
         from IPython.display import Image, display
@@ -64,7 +67,7 @@ def save(fig, name: str) -> None:
     folder = figure_dir()
     if folder is not None:
         path = folder / f"{name}.png"
-        fig.savefig(path, dpi=DPI)
+        save_figure(fig, path, force=True, dpi=DPI)
         print(f"figure: {path}")
 
 

@@ -44,14 +44,22 @@ def test_show_refuses_a_window_that_is_not_a_positive_int(window):
         show("x", np.ones((3, 3)), window=window)
 
 
+def png_size(path):
+    """(width, height) in pixels, from a PNG file's IHDR chunk."""
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
 def test_save_writes_to_the_figures_variable_and_returns_nothing(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NUMPY_GRADCAM_FIGURES", str(tmp_path / "figs"))
-    fig = Figure(figsize=(1, 1))
-    fig.subplots().plot([0, 1])
-    assert save(fig, "line") is None
     path = tmp_path / "figs" / "line.png"
-    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert capsys.readouterr().out == f"figure: {path}\n"
+    for inches in [(1, 1), (2, 1)]:                 # a second run replaces the first's figure
+        fig = Figure(figsize=inches)
+        fig.subplots().plot([0, 1])
+        assert save(fig, "line") is None
+        assert capsys.readouterr().out == f"figure: {path}\n"
+    assert png_size(path) == (160, 80)              # 2 x 1 inches at 80 dpi
 
 
 def test_a_script_writes_its_figures_beside_itself_whatever_the_current_folder(tmp_path):
