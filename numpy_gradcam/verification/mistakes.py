@@ -252,6 +252,11 @@ def _quantize(x: np.ndarray, how: str | None) -> np.ndarray:
     return levels / 255
 
 
+#: How many other classes ``accumulated-gradients`` tries (each costs a backward pass): the
+#: highest scoring, those a user explains first; every class of the tiny CNNs.
+ACCUMULATED_CLASSES = 5
+
+
 class Passes:
     """The forward and backward passes of one model on one image, computed once per variant:
     a verification tries many mistakes, most of which share the same gradients."""
@@ -282,9 +287,11 @@ class Passes:
                 if np.shape(shapes.get(names[j])) == np.shape(shapes[target])]
         return names[same[-1]] if same else None
 
-    def other_classes(self) -> list[int]:
-        """The classes that are not every image's target."""
-        return [c for c in range(self.model.num_classes) if not (self.targets == c).all()]
+    def other_classes(self, most: int = ACCUMULATED_CLASSES) -> list[int]:
+        """The classes a user may have explained before the target: the ``most`` highest
+        scoring (logits summed over the batch) that are not every image's target."""
+        ranked = np.argsort(-self._reference_trace().logits.sum(axis=0), kind="stable")
+        return [int(c) for c in ranked if not (self.targets == c).all()][:most]
 
     def _reference_trace(self):
         if "trace" not in self._cache:

@@ -424,3 +424,13 @@ def test_the_json_report_is_strict_json():
         "stages": {"cam": {"max_abs": 0.5, "max_rel": "inf"},
                    "weights": {"max_abs": 2.0, "max_rel": "nan"}},
         "errors": ["-inf", 1e-3], "case": "gap-predicted"}
+
+
+def test_accumulated_gradients_tries_the_highest_scoring_other_classes():
+    """A user explains the top classes one after another: those are tried (at most five, so a
+    1000-class model costs five backward passes, not 999)."""
+    golden = ref("gap-other-class")                                     # target 1
+    passes = mistakes.Passes(load_model("tinycnn-gap"), golden["image"], golden["targets"])
+    order = [int(c) for c in np.argsort(-golden["logits"][0]) if c != 1]
+    assert passes.other_classes() == order
+    assert passes.other_classes(most=2) == order[:2]
