@@ -82,3 +82,28 @@ def conv_backward(dout, x, w, b, stride=1, padding=0):
 def gradcam(A, dy_dA, size):
     """upsample(normalize(ReLU(Σ_k alpha_k A^k))), alpha = GAP of dy_dA."""
     return upsample_bilinear(normalize(combine(gap_weights(dy_dA), A)), size)
+
+
+def gradcampp_weights(A, dy_dA):
+    """w_k = Σ_ij alpha_ij relu(g_ij), alpha = g² / (2g² + (Σ_ab A_ab) g³), 0 where undefined."""
+    g = dy_dA                                                   # (N, K, h, w)
+    sum_A = A.sum(axis=(2, 3), keepdims=True)                   # (N, K, 1, 1)
+    numerator = g ** 2
+    denominator = 2 * g ** 2 + sum_A * g ** 3
+    defined = (g != 0) & (denominator != 0)
+    alpha = np.where(defined, numerator / np.where(defined, denominator, 1.0), 0.0)
+    return (alpha * np.maximum(g, 0)).sum(axis=(2, 3))
+
+
+def _softmax(z):
+    """softmax over the last axis, shifted by the maximum so that exp never overflows."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def scorecam_weights(logits, baseline, c):
+    """softmax(logits[n, k])[c_n] - softmax(baseline)[c_n]: (N, K, C), (C,), (N,) → (N, K)."""
+    p = _softmax(logits)                                        # (N, K, C)
+    p_baseline = _softmax(baseline)                             # (C,)
+    rows = np.arange(len(c))
+    return p[rows, :, c] - p_baseline[c][:, None]

@@ -2,13 +2,16 @@
 
 Run by :func:`numpy_gradcam.verification.checker.check_file` as::
 
-    python -m numpy_gradcam.verification.worker FILE NAME MAX_EXAMPLES RESULTS
+    python -m numpy_gradcam.verification.worker FILE NAME MAX_EXAMPLES RESULTS [COURSE]
 
-It never writes its findings to standard output (the student's module may print anything):
-each finding is one JSON line appended to the file ``RESULTS``, so that the parent learns how
-far the child got even when it is killed (``{"event": "imported"}`` once the import has
-finished, then ``{"event": "result", ...}``). Everything the module prints is captured, capped
-at :data:`PRINT_CAP` characters, and reported as a note.
+(``COURSE``: a course's exercise file, :func:`~numpy_gradcam.verification.exercises.
+load_course`). It never writes its findings to standard output (the student's module may print
+anything): each finding is one JSON line appended to the file ``RESULTS``, so that the parent
+learns how far the child got even when it is killed (``{"event": "imported"}`` once the import
+has finished, then ``{"event": "result", ...}``; ``{"event": "refused", ...}`` when the
+submission uses the reference or changes the checker, :mod:`.guard`). Everything the module
+prints is captured, capped at :data:`PRINT_CAP` characters, and reported as a note; every
+warning its code raises is reported once, in full, with the line that raised it.
 """
 
 from __future__ import annotations
@@ -17,14 +20,27 @@ import importlib.util
 import json
 import sys
 import traceback
+import warnings
+from pathlib import Path
 
-import numpy as np
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 
-from .exercises import ATOL, EXERCISES, RTOL
+from . import guard
+from .comparison import SHOWN, compare, show
+from .exercises import load_course
+from .hints import diagnose
 
 PRINT_CAP = 2000   # characters of a student's printed output kept for the report
-SHOWN = 300        # characters of an array shown in a report
+#: Hypothesis's phases but "explain" (which re-runs a shrunk failure to say which parts of it
+#: matter, seconds per failure, and reports to a terminal the child does not have).
+PHASES = [Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink]
+
+
+class Refused(BaseException):
+    """The submission used the reference or changed the checker: no verdict but ``refused``.
+
+    A ``BaseException``, so that neither the student's ``except Exception`` nor Hypothesis's
+    shrinking holds it up."""
 
 
 class CappedWriter:
@@ -48,80 +64,73 @@ class CappedWriter:
         return "".join(self.kept)
 
 
-def show(value) -> str:
-    if isinstance(value, np.ndarray):
-        text = np.array2string(value, precision=6, threshold=120, separator=", ")
-        return f"array(shape={value.shape}, {' '.join(text.split())})"[:SHOWN]
-    if isinstance(value, (tuple, list)) and any(isinstance(v, np.ndarray) for v in value):
-        return "(" + ", ".join(show(v) for v in value) + ")"
-    return repr(value)[:SHOWN]
-
-
 def _copy(args):
-    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    return tuple(a.copy() if hasattr(a, "copy") else a for a in args)
 
 
-def compare(actual, expected, label: str = "the result") -> str | None:
-    """None when ``actual`` matches ``expected`` (shape, then ``np.allclose``); else why not."""
-    if isinstance(expected, tuple):
-        names = ("dx", "dw", "db")[:len(expected)] if len(expected) == 3 else \
-            [f"item {i}" for i in range(len(expected))]
-        if not isinstance(actual, (tuple, list)) or len(actual) != len(expected):
-            return f"{label} must be a tuple of {len(expected)} arrays, got {show(actual)}"
-        for name, a, e in zip(names, actual, expected, strict=True):
-            problem = compare(a, e, name)
-            if problem:
-                return problem
-        return None
-    try:
-        actual = np.asarray(actual, dtype=np.float64)
-    except (TypeError, ValueError):
-        return f"{label} must be a float array, got {show(actual)}"
-    if actual.shape != expected.shape:
-        return f"{label} has shape {actual.shape}, expected {expected.shape}"
-    if not np.allclose(actual, expected, rtol=RTOL, atol=ATOL):
-        with np.errstate(invalid="ignore"):
-            diff = np.abs(actual - expected)
-        where = np.unravel_index(np.nanargmax(diff) if np.isfinite(diff).any() else 0, diff.shape)
-        return (f"{label} differs from the reference: at index {tuple(int(i) for i in where)} "
-                f"got {float(actual[where])!r}, expected {float(expected[where])!r} "
-                f"(np.allclose with rtol={RTOL}, atol={ATOL})")
-    return None
+class Student:
+    """The student's code, run under the guards: ``student(function, *args)``.
+
+    Each run is watched (:class:`~numpy_gradcam.verification.guard.ReferenceWatch`); the
+    warnings it raises are kept in ``warnings`` (each once, in full, with its file and line).
+    """
+
+    def __init__(self, snapshot: guard.Snapshot):
+        self.snapshot = snapshot
+        self.warnings: list[str] = []
+
+    def run(self, function, *args):
+        watch = guard.ReferenceWatch(own_files=[__file__])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                with watch:
+                    result = function(*args)
+            finally:
+                self._keep(caught)
+                self.verify(watch)
+        if guard.is_reference_object(result):
+            raise Refused(f"it returns one of numpy_gradcam's own objects ({show(result)}): "
+                          f"a submission must compute its answers itself")
+        return result
+
+    def verify(self, watch):
+        if watch.found:
+            raise Refused(f"it runs the reference implementation ({watch.found}): a submission "
+                          f"must compute its answers itself, without numpy_gradcam")
+        changed = self.snapshot.changed()
+        if changed:
+            raise Refused(f"it replaces {', '.join(changed[:3])}, which the checker uses to "
+                          f"compare answers")
+
+    def _keep(self, caught):
+        for w in caught:
+            text = f"{w.category.__name__}: {w.message} ({Path(w.filename).name}, line {w.lineno})"
+            if text not in self.warnings:
+                self.warnings.append(text)
 
 
-def diagnose(exercise, args, actual) -> list[str]:
-    """The first known mistake whose output on ``args`` equals the student's ``actual`` (the
-    catalogue lists the more specific mistakes first), as a list of at most one."""
-    expected = exercise.reference(*_copy(args))
-    hints = []
-    for description, wrong in exercise.mistakes:
-        try:
-            mistaken = wrong(*_copy(args))
-        except Exception:  # a mistake that does not apply to these shapes
-            continue
-        if compare(mistaken, expected) is not None and compare(actual, mistaken) is None:
-            return [description]
-    return hints
-
-
-def check_function(function, exercise, max_examples: int) -> dict:
+def check_function(student: Student, function, exercise, max_examples: int) -> dict:
     """Hypothesis property: ``function(*args)`` equals ``exercise.reference(*args)``."""
     failure: dict = {}
     examples = [0]
+
+    def call(*args):
+        return student.run(function, *_copy(args))
 
     def one(args):
         examples[0] += 1
         expected = exercise.reference(*_copy(args))
         try:
-            actual = function(*_copy(args))
-        except NotImplementedError:
+            actual = call(*args)
+        except (NotImplementedError, Refused):
             raise
         except Exception as error:
             failure.clear()
             failure.update(args=args, expected=expected, actual=None,
                            problem=f"raised {type(error).__name__}: {error}")
             raise
-        problem = compare(actual, expected)
+        problem = compare(actual, expected, names=exercise.result_names)
         if problem:
             failure.clear()
             failure.update(args=args, expected=expected, actual=actual, problem=problem)
@@ -129,7 +138,7 @@ def check_function(function, exercise, max_examples: int) -> dict:
 
     @settings(max_examples=max_examples, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False,
-              print_blob=False)
+              print_blob=False, phases=PHASES)
     @given(exercise.strategy())
     def prop(args):
         one(args)
@@ -137,32 +146,42 @@ def check_function(function, exercise, max_examples: int) -> dict:
     # The simplest input first: a stub raising NotImplementedError is then reported at once,
     # without Hypothesis shrinking a failure that every input has.
     simplest = find(exercise.strategy(), lambda _: True,
-                    settings=settings(database=None, derandomize=True))
+                    settings=settings(database=None, derandomize=True, phases=PHASES))
     try:
-        function(*_copy(simplest))
+        call(*simplest)
         prop()
     except NotImplementedError:
         return {"status": "not-implemented",
                 "message": "raises NotImplementedError (the stub is not filled in yet)"}
+    except Refused:
+        raise
     except BaseException as error:  # the student's code may raise anything
         if not failure:
-            return {"status": "error", "message": f"{type(error).__name__}: {error}"[:SHOWN]}
-        args = failure["args"]
-        actual = failure["actual"]
+            return {"status": "error", "message": f"{type(error).__name__}: {error}"[:SHOWN],
+                    "examples": examples[0]}
+        args, actual = failure["args"], failure["actual"]
         return {
             "status": "fail",
             "message": failure["problem"],
+            "examples": examples[0],
             "counterexample": {name: show(a) for name, a in
                                zip(exercise.arg_names, args, strict=False)},
             "expected": show(failure["expected"]),
             "actual": None if actual is None else show(actual),
-            "hints": [] if actual is None else diagnose(exercise, args, actual),
+            "hints": [] if actual is None else diagnose(exercise, call, args, actual),
         }
     return {"status": "pass", "examples": examples[0]}
 
 
+def _checker_modules():
+    return [m for name, m in list(sys.modules.items()) if m is not None and
+            (name == "__main__" or name.startswith("numpy_gradcam.verification"))]
+
+
 def main(argv=None) -> int:
-    path, name, max_examples, results = (argv or sys.argv[1:])[:4]
+    argv = argv or sys.argv[1:]
+    path, name, max_examples, results = argv[:4]
+    exercises = load_course(argv[4] if len(argv) > 4 else None)
 
     def emit(record):
         with open(results, "a", encoding="utf-8") as f:
@@ -170,11 +189,19 @@ def main(argv=None) -> int:
 
     captured = CappedWriter()
     real_stdout, real_stderr = sys.stdout, sys.stderr
+    student = Student(guard.Snapshot(guard.numpy_modules() + _checker_modules()))
     sys.stdout = sys.stderr = captured
     try:
         spec = importlib.util.spec_from_file_location("student_module", path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        student.run(spec.loader.exec_module, module)
+        function = getattr(module, name, None)
+        if guard.is_reference_object(function):
+            raise Refused(f"its {name} is numpy_gradcam's own ({show(function)}): a "
+                          f"submission must compute its answers itself")
+    except Refused as refusal:
+        emit({"event": "refused", "message": f"refused: {refusal}"})
+        return 0
     except BaseException as error:  # SyntaxError, SystemExit, anything raised at import
         lines = traceback.format_exception_only(type(error), error)
         emit({"event": "import-error", "message": "".join(lines).strip()[:SHOWN],
@@ -182,14 +209,19 @@ def main(argv=None) -> int:
         return 0
     emit({"event": "imported"})
 
-    function = getattr(module, name, None)
-    if not callable(function):
-        result = {"status": "not-implemented", "message": f"no function {name!r} in the module"}
-    else:
-        result = check_function(function, EXERCISES[name], int(max_examples))
-    sys.stdout, sys.stderr = real_stdout, real_stderr
-    emit({"event": "result", **result, "printed": captured.text()[:SHOWN],
-          "printed_chars": captured.count})
+    try:
+        if not callable(function):
+            result = {"status": "not-implemented",
+                      "message": f"no function {name!r} in the module"}
+        else:
+            result = check_function(student, function, exercises[name], int(max_examples))
+    except Refused as refusal:
+        emit({"event": "refused", "message": f"refused: {refusal}"})
+        return 0
+    finally:
+        sys.stdout, sys.stderr = real_stdout, real_stderr
+        printed = {"printed": captured.text()[:SHOWN], "printed_chars": captured.count}
+    emit({"event": "result", **result, **printed, "warnings": student.warnings})
     return 0
 
 
