@@ -106,8 +106,9 @@ def explain(model: Sequential, x, target=None, layer=None, method: str = "gradca
     **method_options : the method's own options, declared and checked by its module
         (``METHODS[method].options``): ``batch_size`` (forward passes per batch, default 64:
         ``scorecam``, ``ablationcam``, ``occlusion``), ``gradcampp_form`` (``gradcam++``),
-        ``scorecam_variant`` (``scorecam``), ``eigencam_variant`` (``eigencam``), each
-        ``"paper"`` (default) or ``"pytorch-grad-cam"``; ``patch``, ``stride``, ``fill``
+        ``scorecam_variant`` (``scorecam``), ``eigencam_variant`` (``eigencam``),
+        ``ablationcam_variant`` (``ablationcam``), each ``"paper"`` (default) or
+        ``"pytorch-grad-cam"``; ``patch``, ``stride``, ``fill``
         (``occlusion``: patch size 8, stride 4, colour 0.0).
 
     Returns

@@ -13,15 +13,22 @@ location) and its singular value decomposition ``O = U Σ Vᵀ``,
 Variants (``eigencam_variant``):
 
 - ``"paper"`` (default): the SVD of ``O`` itself.
-- ``"pytorch-grad-cam"``: ``get_2d_projection`` of pytorch-grad-cam centres each channel first,
-  ``O - mean_ij O``, and projects the centred ``O`` (so the map sums to zero).
+- ``"pytorch-grad-cam"``: ``get_2d_projection`` of pytorch-grad-cam 1.5
+  (``utils/svd_on_activations.py``) centres each channel first, ``O - mean_ij O``, and projects
+  the centred ``O`` (so the map sums to zero) on ``VT[0, :]`` of ``np.linalg.svd(O,
+  full_matrices=True)``, with the sign that call returns (below).
 
-**Sign convention.** A singular vector is defined up to its sign. We choose the sign with
-``Σ_k V_1k ≥ 0``. Since ``Oᵀ O V_1 = σ_1² V_1``, the projection's inner product with the summed
-activation map ``O 1`` is ``σ_1² Σ_k V_1k``: the convention makes the map correlate positively
-with the total activation (for ``A ≥ 0`` without centring, ``V_1`` is then non-negative, by
-Perron–Frobenius). If ``Σ_k V_1k = 0`` exactly, the largest ``|V_1k|`` (first of them) is made
-positive. pytorch-grad-cam keeps whatever sign the SVD returns.
+**Sign convention.** A singular vector is defined up to its sign. The paper variant chooses the
+sign with ``Σ_k V_1k ≥ 0``. Since ``Oᵀ O V_1 = σ_1² V_1``, the projection's inner product with the
+summed activation map ``O 1`` is ``σ_1² Σ_k V_1k``: the convention makes the map correlate
+positively with the total activation (for ``A ≥ 0`` without centring, ``V_1`` is then
+non-negative, by Perron–Frobenius). If ``Σ_k V_1k = 0`` exactly, the largest ``|V_1k|`` (first of
+them) is made positive. pytorch-grad-cam keeps whatever sign LAPACK's SVD (``gesdd``, through
+NumPy) returns, and so does its variant here: the same call on the same matrix gives the same
+sign. (The library decomposes float32 activations with ``full_matrices=True``, we the working
+dtype's without the unused columns of ``U``: LAPACK returned the same sign of ``V_1`` for both, on
+every matrix tried; the stages are tested equal to the library's in
+``tests/cam/presets/test_pytorch_grad_cam.py``.)
 
 Shapes: ``A`` ``(N, K, h, w)``; ``alpha`` ``(N, K)``; ``L`` ``(N, h, w)``.
 """
@@ -46,10 +53,15 @@ def _observations(A: np.ndarray, centre: bool) -> np.ndarray:
     return O - O.mean(axis=1, keepdims=True) if centre else O
 
 
+def svd_component(O: np.ndarray) -> np.ndarray:
+    """``V_1`` ``(N, K)`` of each ``O`` ``(N, M, K)``, with the sign the SVD returns."""
+    _, _, Vt = np.linalg.svd(O, full_matrices=False)                   # Vt (N, min(M,K), K)
+    return Vt[:, 0, :]                                                  # (N, K)
+
+
 def first_component(O: np.ndarray) -> np.ndarray:
     """``V_1`` ``(N, K)`` of each ``O`` ``(N, M, K)``, with the sign convention above."""
-    _, _, Vt = np.linalg.svd(O, full_matrices=False)                   # Vt (N, min(M,K), K)
-    V1 = Vt[:, 0, :]                                                    # (N, K)
+    V1 = svd_component(O)                                               # (N, K)
     total = V1.sum(axis=1)                                              # (N,)
     largest = V1[np.arange(len(V1)), np.abs(V1).argmax(axis=1)]         # (N,)
     sign = np.where(total != 0, np.sign(total), np.sign(largest))
@@ -58,8 +70,10 @@ def first_component(O: np.ndarray) -> np.ndarray:
 
 
 def eigencam_weights(context: Context) -> np.ndarray:
-    """``alpha = V_1`` ``(N, K)``."""
-    return first_component(_observations(context.A, _centred(context)))
+    """``alpha = V_1`` ``(N, K)``: the paper variant's sign, or the SVD's (pytorch-grad-cam)."""
+    if _centred(context):
+        return svd_component(_observations(context.A, centre=True))
+    return first_component(_observations(context.A, centre=False))
 
 
 def eigencam_map(context: Context, alpha: np.ndarray) -> np.ndarray:
@@ -72,5 +86,6 @@ def eigencam_map(context: Context, alpha: np.ndarray) -> np.ndarray:
 EIGENCAM = Method("eigencam", eigencam_weights, needs_gradient=False, uses_score=False,
                   cam=eigencam_map,
                   options={"eigencam_variant": choice(VARIANTS, "uncentred SVD (default, the "
-                                                      "paper's) or pytorch-grad-cam's centred")},
+                                                      "paper's) or pytorch-grad-cam's centred one "
+                                                      "with its SVD sign")},
                   summary="the projection of A on its first principal direction")

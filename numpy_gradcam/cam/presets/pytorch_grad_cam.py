@@ -25,7 +25,9 @@ channel order    RGB: ``use_rgb=True`` as in the README (the function's default 
                  gives a BGR heatmap over an RGB image — catalogued mistake ``bgr-colormap``)
 blending         ``cam = 0.5·heatmap + 0.5·img`` (``image_weight=0.5``), then ``cam / max(cam)``
                  (per image), then ``np.uint8(255 * cam)``: our ``overlay`` is that ``/ 255``
-methods          its Grad-CAM++ (``gradcampp_form``), Score-CAM (``scorecam_variant``) forms
+methods          its Grad-CAM++ (``gradcampp_form``), Score-CAM (``scorecam_variant``),
+                 Eigen-CAM (``eigencam_variant``: the centred SVD, its sign as returned) and
+                 Ablation-CAM (``ablationcam_variant``: 0, or ``min A − (i+1)·1e7``) forms
 ================ ==============================================================================
 
 Everything after the map is float32, pytorch-grad-cam's precision (it converts with
@@ -82,11 +84,14 @@ PYTORCH_GRAD_CAM = Preset(
     name="pytorch-grad-cam",
     source="pytorch-grad-cam 1.5 (grad-cam on PyPI): BaseCAM.__call__, scale_cam_image, "
            "show_cam_on_image(use_rgb=True)",
-    methods=("gradcam", "gradcam++", "xgradcam", "hirescam", "layercam", "scorecam"),
+    methods=("gradcam", "gradcam++", "xgradcam", "hirescam", "layercam", "scorecam",
+             "eigencam", "ablationcam"),
     relu=True,
     render=render,
     method_options={"gradcampp_form": "pytorch-grad-cam",
-                    "scorecam_variant": "pytorch-grad-cam"},
+                    "scorecam_variant": "pytorch-grad-cam",
+                    "eigencam_variant": "pytorch-grad-cam",
+                    "ablationcam_variant": "pytorch-grad-cam"},
     conventions={
         "score_from": "the logit (ClassifierOutputTarget)",
         "normalize": "(L - min) / (1e-7 + max), float32, before and again after the resize",

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import numpy_gradcam as ng
+from numpy_gradcam.cam.methods.ablationcam import ablation_values
 from numpy_gradcam.cam.presets import PRESETS
 from numpy_gradcam.cam.presets.base import to_uint8
 from numpy_gradcam.cam.presets.opencv import JET, apply_colormap_jet, resize_linear
@@ -73,6 +74,19 @@ def test_resize_linear_has_half_pixel_centres():
     np.testing.assert_allclose(out[0, 0], [0.0, 0.25, 0.75, 1.0], atol=1e-7)
 
 
+def test_ablation_values_zero_a_relu_output_and_push_others_down_a_batch_at_a_time():
+    # min A = 0: zero, as in the paper; min A = -1: the i-th map of each batch of 32 goes to
+    # -1 - (i + 1)·1e7, in float32 (20000001 is not a float32: it rounds to 20000000)
+    A = np.ones((2, 34, 1, 2))
+    A[0, 5, 0, 0], A[1, 3, 0, 1] = 0.0, -1.0
+    values = ablation_values(A, "pytorch-grad-cam")
+    assert values.dtype == A.dtype and values.shape == (2, 34)
+    assert values[0].tolist() == [0.0] * 34
+    assert values[1, :3].tolist() == [-10000001.0, -20000000.0, -30000000.0]
+    assert values[1, 31] == np.float32(-1 - 32e7) and values[1, 32] == -10000001.0
+    assert ablation_values(A).tolist() == [[0.0] * 34] * 2                  # the paper: zero
+
+
 def test_the_preset_fixes_its_conventions(model, images):
     x, targets = images
     for option, value in [("cmap", "hot"), ("alpha", 0.5), ("upsample", "nearest"),
@@ -85,6 +99,10 @@ def test_the_preset_fixes_its_conventions(model, images):
         ng.explain(model, x, targets, layers=["relu3", "relu4"], preset=PRESET)
     with pytest.raises(ValueError, match="gradcampp_form='pytorch-grad-cam'"):
         ng.explain(model, x, targets, method="gradcam++", gradcampp_form="paper", preset=PRESET)
+    for method in ("eigencam", "ablationcam"):
+        with pytest.raises(ValueError, match=f"{method}_variant='pytorch-grad-cam'"):
+            ng.explain(model, x, targets, method=method, preset=PRESET,
+                       **{f"{method}_variant": "paper"})
     with pytest.raises(ValueError, match=r"'paper'.*'pytorch-grad-cam'"):
         ng.explain(model, x, targets, preset="pytorch_grad_cam")
 
@@ -125,8 +143,10 @@ def test_resize_linear_equals_opencv(h, w, H, W, seed):
     np.testing.assert_allclose(resize_linear(maps, (H, W))[0], theirs.reshape(H, W), atol=1e-6)
 
 
-def _pgc_cam(kind, model, x, targets):
-    """pytorch-grad-cam's ``kind`` on the torch copy of ``model``: (cam object, grayscale maps)."""
+def _pgc_cam(kind, model, x, targets, layer="relu4"):
+    """pytorch-grad-cam's ``kind`` on the torch copy of ``model``: (cam object, grayscale maps).
+    ``cam.weights`` keeps what its ``get_cam_weights`` returned (Ablation-CAM's cost a forward
+    pass per map: they are not computed twice)."""
     torch = require_library("torch")
     pgc = require_library("pytorch_grad_cam")
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
@@ -134,16 +154,46 @@ def _pgc_cam(kind, model, x, targets):
     from numpy_gradcam.oracle import to_torch
 
     torch_model = to_torch(model).float().eval()
-    cam = getattr(pgc, kind)(model=torch_model, target_layers=[torch_model.relu4])
+    cam = getattr(pgc, kind)(model=torch_model, target_layers=[getattr(torch_model, layer)])
+    get_cam_weights = cam.get_cam_weights
+
+    def recorded(*args):
+        cam.weights = get_cam_weights(*args)
+        return cam.weights
+
+    cam.get_cam_weights = recorded
     kwargs = {"targets": [ClassifierOutputTarget(c) for c in targets]}
     grayscale = cam(input_tensor=torch.tensor(x, dtype=torch.float32), **kwargs)
     return cam, grayscale
 
 
+def _pgc_activations(cam, x, layer):
+    """The float32 activations ``(N, K, h, w)`` at ``layer`` of the library's model."""
+    torch = require_library("torch")
+    saved = []
+    handle = getattr(cam.model, layer).register_forward_hook(lambda m, i, out: saved.append(out))
+    with torch.no_grad():
+        cam.model(torch.tensor(x, dtype=torch.float32))
+    handle.remove()
+    return saved[0]
+
+
+def _assert_stages_close(e, L, grayscale, pairs):
+    """Each of ``pairs`` (ours, theirs, stage), then ``e``'s map against the library's ``L``
+    (after its ReLU), ``scale_cam_image(L)`` and ``grayscale_cam``: within TOL of the larger of 1
+    and theirs' largest magnitude."""
+    from pytorch_grad_cam.utils.image import scale_cam_image as pgc_scale
+
+    pairs = [*pairs, (e.cam, L, "cam"), (e.cam_normalized, pgc_scale(L), "cam_normalized"),
+             (e.heatmap, grayscale, "heatmap")]
+    for ours, theirs, stage in pairs:
+        scale = max(1.0, np.abs(theirs).max())
+        assert np.abs(ours - theirs).max() / scale <= TOL, stage
+
+
 @pytest.mark.parametrize("name", ["tinycnn-gap", "tinycnn-fc"])
 def test_gradcam_stage_by_stage(name, images):
     require_library("pytorch_grad_cam")
-    from pytorch_grad_cam.utils.image import scale_cam_image as pgc_scale
     from pytorch_grad_cam.utils.image import show_cam_on_image as pgc_show
 
     model = ng.load_model(name)
@@ -154,12 +204,9 @@ def test_gradcam_stage_by_stage(name, images):
     dy_dA = cam.activations_and_grads.gradients[0].numpy()
     weights = cam.get_cam_weights(None, None, None, A, dy_dA)
     L = np.maximum((weights[:, :, None, None] * A).sum(axis=1), 0)
-    for ours, theirs, stage in [(e.activations, A, "activations"), (e.gradients, dy_dA, "dy_dA"),
-                                (e.weights, weights, "weights"), (e.cam, L, "cam"),
-                                (e.cam_normalized, pgc_scale(L), "cam_normalized"),
-                                (e.heatmap, grayscale, "heatmap")]:
-        scale = max(1.0, np.abs(theirs).max())
-        assert np.abs(ours - theirs).max() / scale <= TOL, stage
+    _assert_stages_close(e, L, grayscale, [(e.activations, A, "activations"),
+                                           (e.gradients, dy_dA, "dy_dA"),
+                                           (e.weights, weights, "weights")])
     # colour and blend from the library's own mask: the uint8 stages must agree exactly
     img = np.moveaxis(x, 1, -1).astype(np.float32)
     colored, overlay = show_cam_on_image(x, grayscale)
@@ -180,6 +227,67 @@ def test_the_family_matches_the_library(method, kind, model, images):
     _, grayscale = _pgc_cam(kind, model, x, targets)
     e = ng.explain(model, x, targets, method=method, preset=PRESET)
     assert np.abs(e.heatmap - grayscale).max() <= TOL, method
+
+
+@pytest.mark.parametrize("name", ["tinycnn-gap", "tinycnn-fc"])
+def test_eigencam_stage_by_stage(name, images):
+    x, targets = images
+    model = ng.load_model(name)
+    cam, grayscale = _pgc_cam("EigenCAM", model, x, targets)            # imports the library
+    from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
+
+    A = _pgc_activations(cam, x, "relu4").numpy()                       # (N, K, h, w) float32
+    projection = get_2d_projection(A)                                   # (N, h, w), its sign
+    O = A.reshape(*A.shape[:2], -1).transpose(0, 2, 1)                  # (N, h·w, K)
+    V1 = [np.linalg.svd(o - o.mean(axis=0), full_matrices=True)[2][0] for o in O]
+    e = ng.explain(model, x, targets, method="eigencam", preset=PRESET)
+    L = np.maximum(projection, 0)
+    _assert_stages_close(e, L, grayscale, [(e.activations, A, "activations"),
+                                           (e.weights, np.stack(V1), "V_1")])
+    assert (L > 0).any() and (projection < 0).any()         # a sign flip would show in the cam
+
+
+@pytest.mark.parametrize("name, layer", [("tinycnn-gap", "relu4"), ("tinycnn-fc", "relu4"),
+                                         ("tinycnn-gap", "conv4")])
+def test_ablationcam_stage_by_stage(name, layer, images):
+    """At relu4 (min A = 0) maps are zeroed; at conv4 (min A < 0) they go to min A - (i+1)·1e7,
+    which bn4 and relu4 turn into 0, where a zeroed conv4 map would not give 0."""
+    require_library("pytorch_grad_cam")
+    model = ng.load_model(name)
+    x, targets = images[0][1:], images[1][1:]                          # two images: a K-pass each
+    cam, grayscale = _pgc_cam("AblationCAM", model, x, targets, layer)
+    A, weights = _pgc_activations(cam, x, layer).numpy(), cam.weights   # (N, K, h, w), (N, K)
+    L = np.maximum((weights[:, :, None, None] * A).sum(axis=1), 0)
+    e = ng.explain(model, x, targets, method="ablationcam", layer=layer, preset=PRESET)
+    _assert_stages_close(e, L, grayscale, [(e.activations, A, "activations"),
+                                           (e.weights, weights, "weights")])
+    paper = ng.explain(model, x, targets, method="ablationcam", layer=layer)
+    assert np.allclose(paper.weights, e.weights) is (layer == "relu4")
+
+
+def test_the_ablation_value_is_the_library_layers():
+    """The library's own AblationLayer, driven as AblationCAM drives it (batches of 32), writes
+    the values of ablation_values into the maps it ablates."""
+    torch = require_library("torch")
+    require_library("pytorch_grad_cam")
+    from pytorch_grad_cam.ablation_layer import AblationLayer
+
+    A = np.random.default_rng(0).standard_normal((2, 40, 3, 3)).astype(np.float32)
+    A[0] = np.maximum(A[0], 0)                                          # min 0: zeroed
+    for n in range(2):
+        layer = AblationLayer()
+        expected = ablation_values(A[n:n + 1], "pytorch-grad-cam")[0]  # (K,)
+        indices = layer.activations_to_be_ablated(torch.tensor(A[n]))
+        for start in range(0, 40, 32):
+            count = min(32, 40 - start)
+            layer.set_next_batch(input_batch_index=n, activations=torch.tensor(A),
+                                 num_channels_to_ablate=count)
+            out = layer(None).numpy()                                   # (count, K, h, w)
+            for i, k in enumerate(indices[start:start + count]):
+                assert (out[i, k] == expected[k]).all(), (n, k)
+                others = np.delete(np.arange(40), k)
+                np.testing.assert_array_equal(out[i, others], A[n, others])
+            layer.indices = layer.indices[count:]
 
 
 def test_verify_recognises_the_real_library():
