@@ -29,7 +29,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .commands._errors import user_message
 
-COMMANDS = ("check", "demo", "evaluate", "explain", "figure", "train", "vectors", "verify")
+COMMANDS = ("check", "demo", "evaluate", "explain", "figure", "release", "train", "vectors",
+            "verify")
 
 
 class Parser(argparse.ArgumentParser):

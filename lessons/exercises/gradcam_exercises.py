@@ -1,12 +1,13 @@
 """Grad-CAM exercises: fill in each function, then check your work with
 
-    numpy-gradcam check lessons/exercises/gradcam_exercises.py
-    numpy-gradcam check lessons/exercises/gradcam_exercises.py --only combine
+    numpy-gradcam check gradcam_exercises.py
+    numpy-gradcam check gradcam_exercises.py --only gap_weights
 
-Use NumPy only (not numpy_gradcam: that is the reference you are checked against). Every array
-is float64; a shape ``(N, K, h, w)`` means N images, K feature maps of h x w. The checker draws
-shapes and values with Hypothesis and compares with np.allclose(rtol=1e-6, atol=1e-8); when
-something is wrong it shows the smallest input it could find that still fails.
+Use NumPy only (not numpy_gradcam: that is the reference you are checked against, and a file
+that imports or calls it is refused with a score of 0). Every array is float64; a shape
+``(N, K, h, w)`` means N images, K feature maps of h x w. The checker draws shapes and values with
+Hypothesis and compares with np.allclose(rtol=1e-6, atol=1e-8); when something is wrong it
+shows the smallest input it could find that still fails.
 """
 
 import numpy as np  # noqa: F401  (you will need it)
@@ -40,8 +41,8 @@ def normalize(L):
 
     .. math:: L_{norm} = \frac{L - \min L}{\max L - \min L}
 
-    min and max are taken per map (over h and w). A constant map (max - min <= 1e-8) becomes all
-    zeros, never NaN.
+    min and max are taken per map (over h and w). A constant map (max - min <= 1e-8) becomes
+    all zeros, never NaN.
     L : (N, h, w). Returns (N, h, w) with values in [0, 1].
     """
     raise NotImplementedError
@@ -50,10 +51,11 @@ def normalize(L):
 def upsample_bilinear(L, size):
     r"""Bilinear upsampling of each map to size = (H, W) (height first, never (width, height)).
 
-    Half-pixel centres (PyTorch's align_corners=False): output pixel o of n_out samples the input
-    (length n_in) at src = (o + 0.5) * n_in / n_out - 0.5, clamped below at 0; it takes
-    (1 - t) * L[i0] + t * L[i1] with i0 = floor(src), i1 = min(i0 + 1, n_in - 1), t = src - i0.
-    Do this along the rows, then along the columns (the two steps are linear and commute).
+    Half-pixel centres (PyTorch's align_corners=False): output pixel o of n_out samples the
+    input (length n_in) at src = (o + 0.5) * n_in / n_out - 0.5, clamped below at 0; it takes
+    (1 - t) * L[i0] + t * L[i1] with i0 = floor(src), i1 = min(i0 + 1, n_in - 1),
+    t = src - i0. Do this along the rows, then along the columns (the two steps are linear
+    and commute).
 
     L : (N, h, w); size : (H, W). Returns heatmap : (N, H, W).
     """
@@ -65,8 +67,8 @@ def blend(image, colored, alpha):
 
     .. math:: I_{out} = \alpha H_{colored} + (1 - \alpha) I
 
-    image, colored : (N, 3, H, W) RGB in [0, 1] (RGB, not OpenCV's BGR); alpha : float in [0, 1]
-    (the heatmap's weight: 0 gives the image back). Returns overlay : (N, 3, H, W).
+    image, colored : (N, 3, H, W) RGB in [0, 1] (RGB, not OpenCV's BGR); alpha : float in
+    [0, 1] (the heatmap's weight: 0 gives the image back). Returns overlay : (N, 3, H, W).
     """
     raise NotImplementedError
 
@@ -77,7 +79,8 @@ def relu_backward(dout, x):
     .. math:: dx = dout \cdot [x > 0]
 
     At exactly x == 0 the derivative is taken to be 0 (PyTorch's convention): any value in
-    [0, 1] is a valid subgradient, but the checker expects 0, so use ``x > 0``, not ``x >= 0``.
+    [0, 1] is a valid subgradient, but the checker expects 0, so use ``x > 0``, not
+    ``x >= 0``.
     dout, x : the same shape (any). Returns dx : x's shape.
     """
     raise NotImplementedError
@@ -104,6 +107,36 @@ def gradcam(A, dy_dA, size):
 
     heatmap = upsample_bilinear(normalize(combine(gap_weights(dy_dA), A)), size)
 
+    (alpha = sum instead of mean only changes the map's scale, which the min-max
+    normalisation removes: that mistake passes here; gap_weights catches it.)
     A, dy_dA : (N, K, h, w); size : (H, W). Returns heatmap : (N, H, W) in [0, 1].
+    """
+    raise NotImplementedError
+
+
+def gradcampp_weights(A, dy_dA):
+    r"""Grad-CAM++'s channel weights (Chattopadhay et al. 2018, Eq. 7 and Eq. 19).
+
+    .. math:: w_k = \sum_i \sum_j \alpha_{ij} \, \mathrm{relu}(g_{ij}), \qquad
+              \alpha_{ij} = \frac{g_{ij}^2}{2 g_{ij}^2 + \sum_a \sum_b A_{ab} \, g_{ij}^3}
+
+    with g = dy_dA. The sum over a, b is over the whole map of the same channel. Where g == 0
+    (or the denominator is 0) take alpha = 0, never NaN. (The paper's exp(S^c) factor is
+    left out: it scales every weight alike, which the normalisation removes.)
+    A : (N, K, h, w), never negative (after a ReLU); dy_dA : (N, K, h, w).
+    Returns w : (N, K).
+    """
+    raise NotImplementedError
+
+
+def scorecam_weights(logits, baseline, c):
+    r"""Score-CAM's channel weights (Wang et al. 2020, §3): the increase of confidence.
+
+    .. math:: \alpha_k = \mathrm{softmax}(f(X \circ H^k))_c - \mathrm{softmax}(f(X_b))_c
+
+    logits : (N, K, C), the logits of image n masked by its k-th upsampled, normalised map;
+    baseline : (C,), the logits of the baseline (black) image X_b; c : (N,) int, the class
+    explained for each image. The softmax is over the C classes.
+    Returns alpha : (N, K).
     """
     raise NotImplementedError
