@@ -434,3 +434,19 @@ def test_accumulated_gradients_tries_the_highest_scoring_other_classes():
     order = [int(c) for c in np.argsort(-golden["logits"][0]) if c != 1]
     assert passes.other_classes() == order
     assert passes.other_classes(most=2) == order[:2]
+
+
+@pytest.mark.parametrize("preset", ["pytorch-grad-cam", "captum", "torchcam", "tf-keras-vis",
+                                    "keras"])
+def test_the_catalogue_without_a_mistake_is_each_preset_reference(preset):
+    """Under a preset the catalogue renders L with the preset's library: with no mistake it
+    gives that preset's reference, every stage, so a mistake is judged against the right base."""
+    model = load_model("tinycnn-gap")
+    golden, options = reference("gap-batch", preset=preset)
+    stages = mistakes.stages(model, golden["image"], golden["targets"],
+                             mistakes.Conventions(relu=options["relu"]), preset=preset)
+    for stage in STAGES:
+        if golden[stage] is None:
+            assert stages[stage] is None, stage
+        else:
+            np.testing.assert_array_equal(stages[stage], golden[stage], err_msg=stage)
