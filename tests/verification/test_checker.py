@@ -195,3 +195,28 @@ def test_command_json_and_exit_codes(tmp_path):
     assert failed["examples"] > 0                     # the examples it took, not 0
     usage = cli(str(tmp_path / "missing.py"))
     assert usage.returncode == 2 and "error" in usage.stderr
+
+
+def test_a_hint_must_fit_more_than_the_shrunk_counterexample():
+    """On [[[0]], [[0.25]]] a per-batch normaliser gives what 'forgot min L' gives; only the
+    confirming examples tell them apart. Without the right mistake in the catalogue, no hint
+    is better than the wrong one."""
+    import dataclasses
+
+    import numpy as np
+
+    from numpy_gradcam.verification.hints import diagnose
+
+    def per_batch(L):
+        span = L.max() - L.min()
+        return np.zeros_like(L) if span <= 1e-8 else (L - L.min()) / span
+
+    args = (np.array([[[0.0]], [[0.25]]]),)
+    normalize = EXERCISES["normalize"]
+    (forgot_min, max_only), = [m for m in normalize.mistakes if "without subtracting" in m[0]]
+    assert np.array_equal(max_only(*args), per_batch(*args))       # the trap is real
+    assert diagnose(normalize, per_batch, args, per_batch(*args)) == \
+        [m for m, _ in normalize.mistakes if "whole batch" in m]
+    only_max = dataclasses.replace(normalize, mistakes=((forgot_min, max_only),))
+    assert diagnose(only_max, per_batch, args, per_batch(*args)) == []
+    assert diagnose(only_max, max_only, args, max_only(*args)) == [forgot_min]
