@@ -69,7 +69,7 @@ def _copy(args):
 
 
 class Student:
-    """The student's code, run under the guards: ``student(function, *args)``.
+    """The student's code, run under the guards: ``student.run(function, *args)``.
 
     Each run is watched (:class:`~numpy_gradcam.verification.guard.ReferenceWatch`); the
     warnings it raises are kept in ``warnings`` (each once, in full, with its file and line).
