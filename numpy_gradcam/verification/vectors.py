@@ -1,9 +1,17 @@
 """Golden vectors: every stage of Grad-CAM, from the input to the overlay, for documented cases.
 
 Another implementation (in any language) is verified against these numbers stage by stage; see
-``docs/verification.md``. Each case is the shipped model, an image made by
-:func:`numpy_gradcam.datasets.make_shapes` from a fixed seed, a target, and the ``explain``
-options (the conventions). Every stage keeps the batch axis ``N``, also for one image.
+``docs/verification.md``. Each case is a model, an image, a target, and the ``explain`` options
+(the conventions). Every stage keeps the batch axis ``N``, also for one image. Two sets:
+
+- :data:`CASES`, the tiny ones (the default): a shipped model on images made by
+  :func:`numpy_gradcam.datasets.make_shapes` from a fixed seed;
+- :data:`REAL_CASES`: real architectures at 224×224 on a real photo, matplotlib's sample
+  ``grace_hopper.jpg`` (its centre crop, :mod:`numpy_gradcam.preprocessing`): torchvision's
+  ``resnet18`` with seeded random weights (:data:`SEEDED_MODELS`) and the pretrained
+  EfficientNet-Lite0 (the extra ``imagenet``). Their weights are written as ``.safetensors``
+  (float32, PyTorch's names), which torchvision's ``resnet18`` and the EfficientNet-Lite port
+  load as they are: a torch user verifies a whole pipeline (pytorch-grad-cam, Captum, hooks).
 
 The stage keys, in pipeline order (:data:`STAGES`)::
 
@@ -20,11 +28,11 @@ The stage keys, in pipeline order (:data:`STAGES`)::
     colored        (N, 3, H, W)   matplotlib's jet, RGB
     overlay        (N, 3, H, W)   0.4·colored + 0.6·image
 
-``export(directory)`` writes, deterministically (the same version writes the same bytes):
-``<case>.npz`` (the stages), ``<case>.json`` for the small cases (the same arrays as nested
-lists), ``model-<name>.npz`` (each model's ``state_dict``, once), and ``manifest.json`` (per case:
-the description, model, targets, conventions, and each stage's shape and dtype; the sha256 of
-every file).
+``export(directory, cases=CASE_NAMES)`` writes, deterministically (the same version writes the
+same bytes): ``<case>.npz`` (the stages), ``<case>.json`` for the small cases (the same arrays as
+nested lists), ``model-<name>.npz`` or ``model-<name>.safetensors`` (each model's ``state_dict``,
+once), and ``manifest.json`` (per case: the description, model, targets, conventions, input
+normalisation, and each stage's shape and dtype; the sha256 of every file).
 """
 
 from __future__ import annotations
@@ -34,10 +42,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__, explain, fast
+from .. import __version__, explain, fast, weights
 from ..datasets import make_shapes
-from ..io import save_json, save_npz, sha256_file
-from ..models import load_model
+from ..io import image_size, load_image, save_json, save_npz, sha256_file
+from ..models import build, load_model
+from ..nn.module import Module
+from ..preprocessing import crop_box
 
 STAGES = ("image", "logits", "probabilities", "targets", "activations", "gradients", "weights",
           "cam", "cam_normalized", "heatmap", "colored", "overlay")
@@ -46,25 +56,82 @@ STAGES = ("image", "logits", "probabilities", "targets", "activations", "gradien
 FORMAT = 1
 
 
+#: The cases' models that are an architecture with seeded random weights: name → (architecture,
+#: seed). Built bare (no input normalisation, as torchvision's ``resnet18()``), their weights
+#: rounded to float32: the numbers of the ``.safetensors`` file, whatever a reader's precision.
+SEEDED_MODELS = {"resnet18-seed0": ("resnet18", 0)}
+
+#: The real cases' photos (matplotlib's sample data) and their sha256: a changed file would
+#: change every stage, so it is refused rather than compared.
+PHOTOS = {"grace_hopper.jpg":
+          "a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130"}
+#: The real architectures' input size (H, W).
+PHOTO_INPUT = (224, 224)
+
+
+def load_case_model(name: str) -> Module:
+    """The model ``name`` of a case: one of :data:`SEEDED_MODELS`, or a shipped or pretrained
+    name (:func:`numpy_gradcam.load_model`)."""
+    if name not in SEEDED_MODELS:
+        return load_model(name)
+    architecture, seed = SEEDED_MODELS[name]
+    model = build(architecture, seed=seed)
+    model.load_state_dict(float32_weights(model))
+    model.name = name
+    return model
+
+
+def float32_weights(model: Module) -> dict[str, np.ndarray]:
+    """``model.state_dict()`` with its floating-point arrays as float32 (integers kept)."""
+    return {key: value.astype(np.float32) if value.dtype.kind == "f" else value
+            for key, value in model.state_dict().items()}
+
+
+def photo_input(name: str) -> np.ndarray:
+    """The sample photo ``name`` as a real architecture sees it ``(1, 3, 224, 224)``: its
+    centre crop (:func:`numpy_gradcam.preprocessing.crop_box`), resized by
+    :func:`numpy_gradcam.io.load_image`."""
+    from matplotlib import cbook
+
+    path = cbook.get_sample_data(name, asfileobj=False)
+    if sha256_file(path) != PHOTOS[name]:
+        raise ValueError(f"matplotlib's sample photo {str(path)!r} is not the one the golden "
+                         f"vectors were made from (sha256 {PHOTOS[name]})")
+    box = crop_box(image_size(path), PHOTO_INPUT)
+    return load_image(path, size=PHOTO_INPUT, box=box.as_tuple())[None]
+
+
 @dataclass(frozen=True)
 class Case:
-    """One golden-vector case: ``explain(load_model(model), image, target, **options)``.
+    """One golden-vector case: ``explain(load_case_model(model), image, target, **options)``.
 
     image : ``(seed, count, size, pad)``: ``make_shapes(count, seed=seed, size=size)``, then
-        ``pad`` columns repeated from the edge on each side (a non-square image when > 0).
+        ``pad`` columns repeated from the edge on each side (a non-square image when > 0); or
+        the name of a sample photo (:func:`photo_input`).
     target : None (each image's predicted class), an int, or a list (one per image).
     json : also written as plain JSON (the small cases).
+    weights : the model file's format, ``"npz"`` or ``"safetensors"`` (float32, for torch).
     """
 
     name: str
     description: str
     model: str
-    image: tuple[int, int, int, int]
+    image: tuple[int, int, int, int] | str
     target: int | list[int] | None = None
     options: dict = field(default_factory=dict)
     json: bool = False
+    weights: str = "npz"
+
+    @property
+    def model_file(self) -> str:
+        return f"model-{self.model}.{self.weights}"
+
+    def load_model(self) -> Module:
+        return load_case_model(self.model)
 
     def images(self) -> np.ndarray:
+        if isinstance(self.image, str):
+            return photo_input(self.image)
         seed, count, size, pad = self.image
         x, _, _ = make_shapes(count, seed=seed, size=size)                  # (N, 3, S, S)
         if pad:
@@ -96,15 +163,30 @@ CASES = (
          "tinycnn-fc", (46, 1, 64, 0)),
 )
 
+REAL_CASES = (
+    Case("resnet18-photo", "torchvision's resnet18 with seeded random weights (build('resnet18', "
+         "seed=0), rounded to float32: model-resnet18-seed0.safetensors), no input "
+         "normalisation, on grace_hopper.jpg's centre crop at 224x224, its predicted class, "
+         "layer4", "resnet18-seed0", "grace_hopper.jpg", weights="safetensors"),
+    Case("lite0-photo", "the pretrained EfficientNet-Lite0 (load_model('efficientnet-lite0'), "
+         "the extra imagenet; model-efficientnet-lite0.safetensors, the EfficientNet-Lite "
+         "port's names), which normalises its input (255 x - 127) / 128 first, on "
+         "grace_hopper.jpg's centre crop at 224x224, its predicted class (military uniform, "
+         "652), _conv_head", "efficientnet-lite0", "grace_hopper.jpg", weights="safetensors"),
+)
+
 CASE_NAMES = tuple(case.name for case in CASES)
+REAL_CASE_NAMES = tuple(case.name for case in REAL_CASES)
 
 
 def get_case(name) -> Case:
-    """The case named ``name``; a ValueError lists the valid names."""
-    for case in CASES:
+    """The case named ``name`` (of :data:`CASES` or :data:`REAL_CASES`); a ValueError lists the
+    valid names."""
+    for case in CASES + REAL_CASES:
         if case.name == name:
             return case
-    raise ValueError(f"unknown case {name!r}; valid cases: {', '.join(CASE_NAMES)}")
+    raise ValueError(f"unknown case {name!r}; valid cases: "
+                     f"{', '.join(CASE_NAMES + REAL_CASE_NAMES)}")
 
 
 def reference(case: Case | str, model=None, preset: str = "paper"
@@ -113,7 +195,7 @@ def reference(case: Case | str, model=None, preset: str = "paper"
     a stage the ``preset``'s library does not have) and its conventions (the ``explain``
     options, the method and the layer)."""
     case = get_case(case) if isinstance(case, str) else case
-    model = load_model(case.model) if model is None else model
+    model = case.load_model() if model is None else model
     with fast.threads(1):                    # the serial reference: every layer traced by nn/
         explanation = explain(model, case.images(), target=case.target, method="gradcam",
                               preset=preset, **case.options)
@@ -127,8 +209,13 @@ def _stage_info(arrays: dict[str, np.ndarray]) -> dict:
             for key, value in arrays.items()}
 
 
-def export(directory, force: bool = False) -> dict:
-    """Write the golden vectors of every case into ``directory`` (created if missing).
+def _model_weights(case: Case, model: Module) -> dict[str, np.ndarray]:
+    return float32_weights(model) if case.weights == "safetensors" else model.state_dict()
+
+
+def export(directory, force: bool = False, cases=CASE_NAMES) -> dict:
+    """Write the golden vectors of ``cases`` (names; the tiny cases by default,
+    :data:`REAL_CASE_NAMES` for the real architectures) into ``directory`` (created if missing).
 
     Existing files are replaced only with ``force=True`` (each atomically). Returns the
     manifest (also written as ``manifest.json``).
@@ -136,22 +223,23 @@ def export(directory, force: bool = False) -> dict:
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise NotADirectoryError(f"{str(directory)!r} exists and is not a directory")
+    chosen = [get_case(name) for name in cases]
     directory.mkdir(parents=True, exist_ok=True)
-    names = ["manifest.json", *(f"model-{case.model}.npz" for case in CASES)]
-    names += [f"{case.name}.{suffix}" for case in CASES for suffix in ("npz", "json")
+    names = ["manifest.json", *(case.model_file for case in chosen)]
+    names += [f"{case.name}.{suffix}" for case in chosen for suffix in ("npz", "json")
               if suffix == "npz" or case.json]
     existing = [name for name in names if (directory / name).exists()]
     if existing and not force:
         raise FileExistsError(f"{str(directory)!r} already holds {', '.join(existing[:3])}"
                               f"{' ...' if len(existing) > 3 else ''}: pass force=True (or "
                               f"--force) to replace the golden vectors")
-    models, cases, files = {}, {}, {}
-    for case in CASES:
-        if case.model not in models:
-            models[case.model] = load_model(case.model)
-            name = f"model-{case.model}.npz"
-            save_npz(directory / name, models[case.model].state_dict(), force=force)
-            files[name] = sha256_file(directory / name)
+    models = {case.model: case.load_model() for case in chosen}   # a missing extra: no file yet
+    described, files = {}, {}
+    for case in chosen:
+        if case.model_file not in files:
+            weights.write(directory / case.model_file,
+                          _model_weights(case, models[case.model]), force=force)
+            files[case.model_file] = sha256_file(directory / case.model_file)
         arrays, conventions = reference(case, models[case.model])
         save_npz(directory / f"{case.name}.npz", arrays, force=force)
         case_files = [f"{case.name}.npz"]
@@ -160,14 +248,16 @@ def export(directory, force: bool = False) -> dict:
             case_files.append(f"{case.name}.json")
         for name in case_files:
             files[name] = sha256_file(directory / name)
-        cases[case.name] = {
+        card = getattr(models[case.model], "card", None) or {}
+        described[case.name] = {
             "description": case.description, "model": case.model,
-            "model_file": f"model-{case.model}.npz",
+            "model_file": case.model_file,
+            "input_normalization": card.get("input_normalization"),
             "targets": arrays["targets"].tolist(), "conventions": conventions,
             "files": case_files, "stages": _stage_info(arrays),
         }
     manifest = {"format": FORMAT, "numpy_gradcam": __version__, "stage_order": list(STAGES),
-                "cases": cases, "sha256": files,
-                "models": {name: f"model-{name}.npz" for name in models}}
+                "cases": described, "sha256": files,
+                "models": {case.model: case.model_file for case in chosen}}
     save_json(directory / "manifest.json", manifest, force=force)
     return manifest

@@ -38,7 +38,6 @@ import numpy as np
 
 from ..cam.presets import PRESETS
 from ..io import load_npz
-from ..models import load_model
 from . import mistakes
 from .vectors import STAGES, get_case, reference
 
@@ -361,7 +360,7 @@ def verify(theirs, case: str, preset: str = "paper") -> Report:
     if not isinstance(theirs, dict):
         raise TypeError(f"theirs must be a dict of stage name → array or an .npz path, "
                         f"got {type(theirs).__name__}")
-    model = load_model(case.model)
+    model = case.load_model()
     expected, options = reference(case, model, preset)
     theirs = _check_theirs(theirs, expected, preset)
     errors = {stage: compare_stage(stage, value, expected[stage])
