@@ -7,7 +7,7 @@ same arrays as nested lists for the small cases, ``model-<name>.npz`` (each mode
 PyTorch's names and layouts), and ``manifest.json`` (cases, conventions, shapes, dtypes and the
 sha256 of every file). The same version writes the same bytes.
 
-``--real`` writes the real-architecture cases instead (about 80 MB): torchvision's resnet18 with
+``--real`` writes the real-architecture cases instead (about 75 MB): torchvision's resnet18 with
 seeded random weights and the pretrained EfficientNet-Lite0 (the extra imagenet) on matplotlib's
 grace_hopper.jpg at 224x224, each model's weights as ``model-<name>.safetensors`` (float32), which
 torch loads into torchvision's resnet18 or the EfficientNet-Lite port to verify a whole pipeline.
