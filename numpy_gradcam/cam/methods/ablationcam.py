@@ -11,8 +11,8 @@ that map is removed (set to zero) and the rest of the network is run on the abla
 
 where ``y^c_k`` is the score with ``A^k = 0``. Only the layers after the explained one are
 re-run (:meth:`~numpy_gradcam.nn.Sequential.forward_from`), ``N·K`` of them, ``batch_size`` at a
-time (option ``batch_size``, default 64). A map that is already zero everywhere is not re-run:
-its ablation changes nothing, so its weight is exactly 0.
+time (option ``batch_size``, default 64). A map that its removal does not change (one already
+zero everywhere, when removing writes 0) is not re-run: its weight is exactly 0.
 
 Conventions: ``y^c`` is the logit (``score="softmax"`` uses the probability). When ``y^c = 0``
 exactly, the division is skipped and the weight is the raw drop ``y^c - y^c_k``.
@@ -51,13 +51,14 @@ def ablation_values(A: np.ndarray, variant: str = "paper") -> np.ndarray:
     values = np.zeros((N, K), dtype=A.dtype)
     if variant == "paper":
         return values
-    m = A.reshape(N, -1).min(axis=1).astype(np.float32)                # (N,)
+    smallest = A.reshape(N, -1).min(axis=1)                            # (N,) m
+    m = smallest.astype(np.float32)
     offsets = np.empty((N, PGC_BATCH_SIZE), dtype=np.float32)          # m - (i + 1)·1e7
     for i in range(PGC_BATCH_SIZE):
         m = m - PGC_ABLATION_VALUE                                     # float32, one at a time
         offsets[:, i] = m
     position = np.arange(K) % PGC_BATCH_SIZE                           # (K,) i within its batch
-    shifted = A.reshape(N, -1).min(axis=1) != 0                        # (N,) not ablated to 0
+    shifted = smallest != 0                                            # (N,) not ablated to 0
     values[shifted] = offsets[shifted][:, position]
     return values
 
