@@ -142,8 +142,9 @@ class Report:
                          f"(gradient-sum gives Z = h·w, repeated-backward 2)")
         if self.first_divergence in _MODEL_STAGES:
             lines.append(f"  the difference starts before Grad-CAM: check the model's weights "
-                         f"(the case's model-{self.model}.npz), the preprocessing (the case's "
-                         f"image as given: RGB, NCHW, in [0, 1], no further normalisation) and "
+                         f"(the case's {self.model}), the preprocessing (the case's image as "
+                         f"given: RGB, NCHW, in [0, 1], normalised only as the manifest's "
+                         f"input_normalization says) and "
                          f"evaluation mode (model.eval(): BatchNorm's running statistics)")
         tried = ", ".join(self.tried)
         lines.append(textwrap.fill(
@@ -366,7 +367,7 @@ def verify(theirs, case: str, preset: str = "paper") -> Report:
     errors = {stage: compare_stage(stage, value, expected[stage])
               for stage, value in theirs.items()}
     first = next((stage for stage, error in errors.items() if not error.matches), None)
-    report = Report(case.name, errors, first, preset=preset, model=case.model)
+    report = Report(case.name, errors, first, preset=preset, model=case.model_file)
     if first is not None:
         report.diagnosis, report.details, report.tried = _diagnose(
             model, expected, options, theirs, errors, preset)

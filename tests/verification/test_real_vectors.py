@@ -190,3 +190,4 @@ def test_a_model_left_in_training_mode_fails_at_the_logits(golden, tmp_path):
     mine = hook_gradcam(model, "resnet18-photo", g["image"], g["targets"])
     report = verify(saved(mine, tmp_path), "resnet18-photo")
     assert not report.matches and report.first_divergence == "logits", report.text()
+    assert "model-resnet18-seed0.safetensors" in report.text() and "model.eval()" in report.text()
