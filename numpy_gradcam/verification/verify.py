@@ -232,11 +232,13 @@ def _unit_hint(stage: str, value: np.ndarray, ref: np.ndarray) -> str:
     top = float(value.max(initial=0.0))
     if stage not in _UNIT_STAGES or top <= 1 + RTOL:
         return ""
+    where = f"values up to {top:.6g} where the reference lies in [0, 1]"
+    if top <= 2:                                # beyond 1, but too small for 0..255
+        return f"{where}: not normalised to [0, 1] (or an overshooting resize)?"
     scaled = compare_stage(stage, value / 255.0, ref)
     verdict = ("divided by 255 it matches" if scaled.matches
                else f"divided by 255 its max abs error is {scaled.max_abs:.3g}")
-    return (f"values up to {top:.6g} where the reference lies in [0, 1]: a 0–255 (uint8) array? "
-            f"{verdict}")
+    return f"{where}: a 0–255 (uint8) array? {verdict}"
 
 
 def compare_stage(stage: str, value: np.ndarray, ref: np.ndarray) -> StageError:

@@ -104,6 +104,14 @@ def test_a_0_255_overlay_is_told_to_divide_by_255():
     assert "hint: heatmap: values up to" in report.text()
 
 
+def test_values_a_little_above_1_are_not_called_0_255():
+    heatmap = 1.2 * ref("gap-predicted")["heatmap"]                      # max 1.17
+    hint = verify({"heatmap": heatmap}, "gap-predicted").stages["heatmap"].hint
+    assert hint.startswith(f"values up to {heatmap.max():.6g} where the reference lies in "
+                           f"[0, 1]: not normalised")
+    assert "255" not in hint
+
+
 def test_values_in_range_get_no_hint():
     report = verify({"heatmap": ref("gap-predicted")["heatmap"] ** 2}, "gap-predicted")
     assert report.stages["heatmap"].hint == "" and "hint:" not in report.text()
