@@ -152,10 +152,6 @@ def test_pytorch_grad_cam_on_torchvisions_resnet18_verifies(golden, tmp_path):
     report = verify(saved(mine, tmp_path), "resnet18-photo", preset="pytorch-grad-cam")
     assert report.matches, report.text()
     assert grayscale.max() > 0.99                    # a map, not zeros that agree trivially
-    # under the paper's conventions the same heatmap differs, and the preset is named
-    report = verify(saved(mine, tmp_path), "resnet18-photo")
-    assert report.first_divergence == "heatmap"
-    assert "preset:pytorch-grad-cam" in report.diagnosis, report.text()
 
 
 def test_captum_on_torchvisions_resnet18_verifies(golden, tmp_path):
@@ -173,11 +169,10 @@ def test_captum_on_torchvisions_resnet18_verifies(golden, tmp_path):
 
 def test_a_wrong_pipeline_fails_with_its_mistake_named(golden, tmp_path, capsys):
     """The softmax's gradient instead of the logit's: the same code, one argument changed."""
-    case = "lite0-photo"
+    case = "resnet18-photo"
     g = load(golden, case)
-    model = torch_model(golden, case)
-    mine = hook_gradcam(model, case, g["image"], g["targets"], score="softmax")
-    del mine["colored"], mine["overlay"]                                # float32 (see above)
+    model = torch_model(golden, case, "float64")
+    mine = hook_gradcam(model, case, g["image"], g["targets"], dtype="float64", score="softmax")
     assert main(["verify", str(saved(mine, tmp_path)), "--case", case]) == 1
     out = capsys.readouterr().out
     assert "first stage that diverges is 'gradients'" in out and "softmax-score" in out, out
