@@ -234,6 +234,16 @@ def test_the_real_vectors_reverify_and_export_deterministically(real, tmp_path):
         assert (tmp_path / path.name).read_bytes() == path.read_bytes(), path.name
 
 
+def test_real_without_the_imagenet_extra_writes_nothing(monkeypatch, tmp_path, capsys):
+    def missing(name):
+        raise ImportError(f"the pretrained model {name!r} needs the extra imagenet")
+
+    monkeypatch.setattr(vectors, "load_model", missing)
+    assert main(["vectors", "export", str(tmp_path), "--real"]) == 2
+    assert "needs the extra imagenet" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []                      # not even resnet18's weights
+
+
 def test_another_photo_is_refused(monkeypatch):
     monkeypatch.setitem(vectors.PHOTOS, "grace_hopper.jpg", "0" * 64)
     with pytest.raises(ValueError, match="not the one the golden vectors were made from"):
