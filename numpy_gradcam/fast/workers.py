@@ -25,6 +25,7 @@ arithmetic of an image; the same inputs and the same setting give the same bits.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,8 @@ ENVIRONMENT = "NUMPY_GRADCAM_THREADS"
 _setting: int | None = None                       # set_threads(); None: the default
 _local = threading.local()                        # .worker is True inside a worker thread
 _pools: dict[int, ThreadPoolExecutor] = {}
-_blas = {"lock": threading.Lock(), "sections": 0, "limit": None, "controller": None}
+_blas = {"lock": threading.Lock(), "sections": 0, "limit": None, "controller": None,
+         "modules": 0}
 
 
 def usable_cores() -> int:
@@ -106,9 +108,12 @@ def blas_threads(n: int = 1):
     section sets the limit, the others run under it)."""
     with _blas["lock"]:
         if _blas["sections"] == 0:
-            if _blas["controller"] is None:
+            if _blas["controller"] is None or _blas["modules"] != len(sys.modules):
+                # Scan the loaded BLAS libraries (0.8 ms), again whenever modules were imported
+                # since: one imported later (scipy.linalg's, a library's own) must be held too.
                 from threadpoolctl import ThreadpoolController
-                _blas["controller"] = ThreadpoolController()      # scans the loaded libraries once
+                _blas["controller"] = ThreadpoolController()
+                _blas["modules"] = len(sys.modules)
             _blas["limit"] = _blas["controller"].limit(limits=n, user_api="blas")
         _blas["sections"] += 1
     try:

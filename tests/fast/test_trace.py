@@ -1,6 +1,8 @@
 """A batch traced on the worker threads: each chunk the reference's own trace, every result the
 reference's."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -166,3 +168,34 @@ def test_a_large_lone_item_gives_the_threads_to_blas_and_runs_its_own_sections_s
     assert _blas_threads() == before
     [(blas, *_)] = fast.parallel_map(item, [0], workers=2, lone_work=LONE_BLAS_FROM - 1)
     assert blas == [1] * len(before)
+
+
+def test_a_blas_library_loaded_after_the_first_section_is_held_too():
+    """The loaded BLAS libraries were scanned once, at the first section: OpenCV's own
+    OpenBLAS, imported later (by a test, or a user's code), kept all its threads inside every
+    later section (seen in the suite as [1, 1, 2]). Run in a child, where cv2 is not imported
+    yet."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("cv2")
+
+    code = (
+        "import sys\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from numpy_gradcam import fast\n"
+        "def blas(_):\n"
+        "    return sorted((l['filepath'], l['num_threads']) for l in threadpool_info()\n"
+        "                  if l['user_api'] == 'blas')\n"
+        "assert 'cv2' not in sys.modules\n"
+        "first = fast.parallel_map(blas, range(2), workers=2)[0]\n"
+        "import cv2\n"
+        "later = fast.parallel_map(blas, range(2), workers=2)[0]\n"
+        "print(len(first), len(later), sorted({n for _, n in later}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert done.returncode == 0, done.stderr
+    first, later, threads = done.stdout.split(maxsplit=2)
+    if int(later) == int(first):
+        pytest.skip("this OpenCV brings no BLAS library of its own")
+    assert threads.strip() == "[1]", done.stdout
