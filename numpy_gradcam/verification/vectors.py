@@ -44,7 +44,7 @@ import numpy as np
 
 from .. import __version__, explain, fast, weights
 from ..datasets import make_shapes
-from ..io import image_size, load_image, save_json, save_npz, sha256_file
+from ..io import image_size, load_image, save_json, save_npz, sha256_file, write_together
 from ..models import build, load_model
 from ..nn.module import Module
 from ..preprocessing import crop_box
@@ -213,12 +213,45 @@ def _model_weights(case: Case, model: Module) -> dict[str, np.ndarray]:
     return float32_weights(model) if case.weights == "safetensors" else model.state_dict()
 
 
+def _write_cases(directory: Path, chosen: list[Case], models: dict) -> dict:
+    """Write each case's stages, its model's weights and the manifest into ``directory`` (new,
+    empty); return the manifest."""
+    described, files = {}, {}
+    for case in chosen:
+        if case.model_file not in files:
+            weights.write(directory / case.model_file, _model_weights(case, models[case.model]))
+            files[case.model_file] = sha256_file(directory / case.model_file)
+        arrays, conventions = reference(case, models[case.model])
+        save_npz(directory / f"{case.name}.npz", arrays)
+        case_files = [f"{case.name}.npz"]
+        if case.json:
+            save_json(directory / f"{case.name}.json", arrays)
+            case_files.append(f"{case.name}.json")
+        for name in case_files:
+            files[name] = sha256_file(directory / name)
+        card = getattr(models[case.model], "card", None) or {}
+        described[case.name] = {
+            "description": case.description, "model": case.model,
+            "model_file": case.model_file,
+            "input_normalization": card.get("input_normalization"),
+            "targets": arrays["targets"].tolist(), "conventions": conventions,
+            "files": case_files, "stages": _stage_info(arrays),
+        }
+    manifest = {"format": FORMAT, "numpy_gradcam": __version__, "stage_order": list(STAGES),
+                "cases": described, "sha256": files,
+                "models": {case.model: case.model_file for case in chosen}}
+    save_json(directory / "manifest.json", manifest)
+    return manifest
+
+
 def export(directory, force: bool = False, cases=CASE_NAMES) -> dict:
     """Write the golden vectors of ``cases`` (names; the tiny cases by default,
     :data:`REAL_CASE_NAMES` for the real architectures) into ``directory`` (created if missing).
 
-    Existing files are replaced only with ``force=True`` (each atomically). Returns the
-    manifest (also written as ``manifest.json``).
+    Existing files are replaced only with ``force=True``. The files appear together when all
+    are written, or not at all (:func:`numpy_gradcam.io.write_together`), and their bytes are
+    the same whatever the machine's BLAS thread settings. Returns the manifest (also written as
+    ``manifest.json``).
     """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
@@ -234,30 +267,9 @@ def export(directory, force: bool = False, cases=CASE_NAMES) -> dict:
                               f"{' ...' if len(existing) > 3 else ''}: pass force=True (or "
                               f"--force) to replace the golden vectors")
     models = {case.model: case.load_model() for case in chosen}   # a missing extra: no file yet
-    described, files = {}, {}
-    for case in chosen:
-        if case.model_file not in files:
-            weights.write(directory / case.model_file,
-                          _model_weights(case, models[case.model]), force=force)
-            files[case.model_file] = sha256_file(directory / case.model_file)
-        arrays, conventions = reference(case, models[case.model])
-        save_npz(directory / f"{case.name}.npz", arrays, force=force)
-        case_files = [f"{case.name}.npz"]
-        if case.json:
-            save_json(directory / f"{case.name}.json", arrays, force=force)
-            case_files.append(f"{case.name}.json")
-        for name in case_files:
-            files[name] = sha256_file(directory / name)
-        card = getattr(models[case.model], "card", None) or {}
-        described[case.name] = {
-            "description": case.description, "model": case.model,
-            "model_file": case.model_file,
-            "input_normalization": card.get("input_normalization"),
-            "targets": arrays["targets"].tolist(), "conventions": conventions,
-            "files": case_files, "stages": _stage_info(arrays),
-        }
-    manifest = {"format": FORMAT, "numpy_gradcam": __version__, "stage_order": list(STAGES),
-                "cases": described, "sha256": files,
-                "models": {case.model: case.model_file for case in chosen}}
-    save_json(directory / "manifest.json", manifest, force=force)
+    # The files appear together or not at all; BLAS on one thread, so that the bytes do not
+    # depend on the machine's thread settings (OPENBLAS_NUM_THREADS changed a logit by 1.8e-15).
+    with write_together(directory, list(dict.fromkeys(names)), force) as staging, \
+            fast.workers.blas_threads(1):
+        manifest = _write_cases(staging, chosen, models)
     return manifest

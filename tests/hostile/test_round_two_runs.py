@@ -182,3 +182,44 @@ def test_a_card_that_does_not_describe_its_weights_is_refused(tmp_path, capsys):
 
     with pytest.raises(ValueError, match="sha256"):
         load_model(str(out))
+
+
+# --------------------------------------------------------------------------------------------
+# vectors export
+
+
+def test_vectors_export_interrupted_leaves_no_file(tmp_path, monkeypatch):
+    from numpy_gradcam.verification import vectors
+
+    real, calls = vectors.reference, []
+
+    def interrupted_at_the_second_case(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(vectors, "reference", interrupted_at_the_second_case)
+    with pytest.raises(KeyboardInterrupt):
+        vectors.export(tmp_path / "golden")
+    assert list((tmp_path / "golden").iterdir()) == []
+
+
+def test_vectors_export_computes_on_one_blas_thread(tmp_path, monkeypatch):
+    """``OPENBLAS_NUM_THREADS=1`` and ``=2`` wrote different bytes (1.8e-15 in fc-batch's
+    logits): the export holds BLAS to one thread whatever the caller allowed."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from numpy_gradcam.verification import vectors
+
+    real, seen = vectors.reference, []
+
+    def spy(*args, **kwargs):
+        seen.append({lib["num_threads"] for lib in threadpool_info()
+                     if lib["user_api"] == "blas"})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(vectors, "reference", spy)
+    with threadpool_limits(2, user_api="blas"):
+        vectors.export(tmp_path / "golden", cases=["gap-small", "fc-batch"])
+    assert seen and all(threads == {1} for threads in seen), seen
