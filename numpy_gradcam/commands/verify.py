@@ -45,6 +45,9 @@ def add_parser(subparsers):
 def run(args) -> int:
     from ..verification.verify import verify
 
-    report = verify(args.theirs, args.case, preset=args.preset)
+    try:
+        report = verify(args.theirs, args.case, preset=args.preset)
+    except ImportError as error:                 # lite0-photo without the extra imagenet
+        raise ValueError(f"--case {args.case}: {error}") from error
     print(dumps(report.as_dict()) if args.json else report.text())
     return 0 if report.matches else 1

@@ -248,3 +248,18 @@ def test_another_photo_is_refused(monkeypatch):
     monkeypatch.setitem(vectors.PHOTOS, "grace_hopper.jpg", "0" * 64)
     with pytest.raises(ValueError, match="not the one the golden vectors were made from"):
         get_case("resnet18-photo").images()
+
+
+def test_verify_of_a_real_case_without_the_imagenet_extra_is_one_line(monkeypatch, tmp_path,
+                                                                      capsys):
+    """It ended in an ImportError traceback (the command caught only ValueError/OSError)."""
+    def missing(name):
+        raise ImportError(f"the pretrained model {name!r} needs the extra imagenet")
+
+    monkeypatch.setattr(vectors, "load_model", missing)
+    theirs = tmp_path / "theirs.npz"
+    np.savez(theirs, cam=np.zeros((1, 7, 7)))
+    assert main(["verify", str(theirs), "--case", "lite0-photo"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("numpy-gradcam verify: error: --case lite0-photo: the pretrained")
+    assert "needs the extra imagenet" in err and "Traceback" not in err
