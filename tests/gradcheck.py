@@ -52,6 +52,17 @@ def distinct(rng: np.random.Generator, shape, gap: float = 0.01) -> np.ndarray:
     return (rng.permutation(n) * gap - n * gap / 2).reshape(shape)
 
 
+def assert_each_target_alone(backward_input, dout: np.ndarray, cache, shape) -> np.ndarray:
+    """``backward_input(dout, cache)`` with a leading target axis (``dout`` ``(T, *out)``) has
+    shape ``(T, *shape)`` and equals the targets' backward passes one at a time, bit for bit.
+    Returns it, ``dx`` ``(T, *shape)``."""
+    dx = backward_input(dout, cache)
+    assert dx.shape == (len(dout), *shape)
+    for t in range(len(dout)):
+        np.testing.assert_array_equal(dx[t], backward_input(dout[t], cache))
+    return dx
+
+
 def assert_model_gradients(model, x: np.ndarray, dy: np.ndarray, layer: str, h: float = 1e-5):
     """Finite differences of ``Σ dy·model(x)`` against the backward passes of ``model``: with
     respect to ``x``, to ``layer``'s output (through ``forward_from``) and to every parameter.

@@ -9,7 +9,7 @@ import pytest
 
 from numpy_gradcam.nn import MaxPool2d
 from numpy_gradcam.nn.maxpool import maxpool2d_backward_input, maxpool2d_forward
-from tests.gradcheck import assert_gradient, distinct
+from tests.gradcheck import assert_each_target_alone, assert_gradient, distinct
 
 
 def test_padded_hand_computed_all_negative_with_ties():
@@ -64,10 +64,7 @@ def test_padded_gradient_finite_differences_and_leading_target_axis():
     x = distinct(rng, (2, 3, 7, 6))
     out, cache = maxpool2d_forward(x, (3, 3), (2, 2), (1, 1))
     dout = rng.standard_normal((4, *out.shape))          # four targets at once
-    dx = maxpool2d_backward_input(dout, cache)
-    assert dx.shape == (4, *x.shape)
-    for t in range(4):
-        np.testing.assert_array_equal(dx[t], maxpool2d_backward_input(dout[t], cache))
+    dx = assert_each_target_alone(maxpool2d_backward_input, dout, cache, x.shape)
     assert_gradient(dx[2], lambda v: np.sum(dout[2] * maxpool2d_forward(v, (3, 3), (2, 2),
                                                                         (1, 1))[0]), x)
 
