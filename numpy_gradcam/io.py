@@ -217,8 +217,7 @@ def atomic_write(path, force: bool = False) -> Iterator[Path]:
     if found is not None and stat.S_ISDIR(found.st_mode):
         raise IsADirectoryError(errno.EISDIR, "cannot write a file here: a directory has this "
                                 "name", str(path))
-    if not force and file_status(path, follow_symlinks=False) is not None:
-        raise _exists_error(path)
+    _refuse_existing([path], force)
 
     tmp = _create_temporary(path)
     try:

@@ -34,7 +34,7 @@ from ..figures import panels
 from ..io import atomic_write, save_figure, write_together
 from ..models import architecture_of, load_model
 from .model_options import add_model_options, load, require_shapes_classes
-from .outputs import refuse_inputs, require_writable_folder
+from .outputs import refuse_inputs
 
 ALL_METRICS = (*suite.METRICS, "bias")
 DEFAULT_METRICS = suite.METRICS
@@ -162,10 +162,10 @@ def run(args) -> int:
         raise FileExistsError(f"--out already holds {', '.join(existing)}; use --force to "
                               f"replace them")
     args.out.mkdir(parents=True, exist_ok=True)
-    require_writable_folder(args.out / "results.md")   # before the scoring, not after it
     progress = not args.quiet
     scored = [m for m in metrics if m in suite.COLUMNS]
-    # The run's files appear together when it is done, or not at all (Ctrl-C, an error).
+    # The run's files appear together when it is done, or not at all (Ctrl-C, an error); the
+    # staging folder is made first, so a folder that takes no file is found before the scoring.
     with write_together(args.out, [f.name for f in files], args.force) as folder:
         if scored:
             result = suite.evaluate(model, methods, args.n, args.seed, scored, args.batch_size,
